@@ -1,0 +1,51 @@
+# eventwire — thin targets; the logic lives in scripts/ and Go programs.
+# make run     build and start the demo server on http://localhost:8080
+# make test    vet (native + js/wasm), unit tests with -race, wasm tests in node, e2e in headless Chromium
+# make bench   benchmarks (protocol, server load)
+
+GO        ?= go
+WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+NATIVE    := ./protocol/... ./server/... ./wasm/...
+ADDR      ?= localhost:8080
+FUZZTIME  ?= 2m
+
+.PHONY: all deps build wasm run test vet unit wasmtest e2e bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build:
+	@scripts/install-deps.sh --no-browser
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire
+	node scripts/build.mjs
+
+run: build
+	$(GO) run ./server/cmd/eventwire-server -addr $(ADDR) -static dist -demo
+
+test: deps vet unit wasmtest build e2e
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./protocol/... ./wasm/...
+
+unit:
+	$(GO) test -race -count=1 $(NATIVE)
+
+wasmtest:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./protocol/... ./wasm/...
+
+e2e: build
+	$(GO) test -count=1 -timeout 20m ./e2e/...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./protocol/...
+	scripts/bench-server.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime $(FUZZTIME) ./protocol/sse
+	$(GO) test -run '^$$' -fuzz FuzzChunking -fuzztime $(FUZZTIME) ./protocol/sse
+
+clean:
+	rm -rf dist
