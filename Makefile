@@ -9,7 +9,7 @@ NATIVE    := ./protocol/... ./server/... ./wasm/...
 ADDR      ?= localhost:8080
 FUZZTIME  ?= 2m
 
-.PHONY: all deps build wasm run test vet unit wasmtest e2e bench fuzz clean
+.PHONY: all deps build run test vet unit wasmtest jstest e2e bench fuzz clean
 
 all: build
 
@@ -24,7 +24,7 @@ build:
 run: build
 	$(GO) run ./server/cmd/eventwire-server -addr $(ADDR) -static dist -demo
 
-test: deps vet unit wasmtest build e2e
+test: deps vet unit wasmtest build jstest e2e
 
 vet:
 	$(GO) vet ./...
@@ -35,6 +35,10 @@ unit:
 
 wasmtest:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$(WASM_EXEC)" ./protocol/... ./wasm/...
+
+jstest: build
+	node_modules/.bin/tsc --noEmit -p js
+	node --test js/test/*.test.mjs
 
 e2e: build
 	$(GO) test -count=1 -timeout 20m ./e2e/...

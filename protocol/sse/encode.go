@@ -17,9 +17,15 @@ var (
 
 // AppendEvent appends e in event-stream form to dst: an id field when ID is
 // set, an event field when Type is set, a retry field when Retry is positive,
-// one data field per line of Data (split on CR, LF and CRLF; at least one),
-// and the blank line that dispatches the event. It returns dst unchanged and
-// an error when ID or Type contain CR, LF or NUL.
+// one data field per line of Data (split on CR, LF and CRLF; at least one,
+// so an empty Data still dispatches an event), and the blank line that
+// dispatches the event. It returns dst unchanged and ErrInvalidID or
+// ErrInvalidType when ID or Type contain CR, LF or NUL.
+//
+// An empty ID writes no id field, so clients keep the previous last event
+// ID. Text should be valid UTF-8: clients decode invalid bytes as U+FFFD.
+// Decoding the result gives e back, except that Type "" reads as "message",
+// CR and CRLF in Data read as LF, and Retry is in whole milliseconds.
 func AppendEvent(dst []byte, e Event) ([]byte, error) {
 	if strings.ContainsAny(e.ID, "\r\n\x00") {
 		return dst, ErrInvalidID
@@ -58,8 +64,14 @@ func AppendRetry(dst []byte, d time.Duration) []byte {
 // appendLines writes one "name: line" per line of value, splitting on CR,
 // LF and CRLF. A value with no line break still yields one field.
 func appendLines(dst []byte, name, value string) []byte {
+	hasCR := strings.IndexByte(value, '\r') >= 0
 	for {
-		i := strings.IndexAny(value, "\r\n")
+		var i int
+		if hasCR {
+			i = strings.IndexAny(value, "\r\n")
+		} else {
+			i = strings.IndexByte(value, '\n') // the common case, vectorized
+		}
 		if i < 0 {
 			return appendField(dst, name, value)
 		}

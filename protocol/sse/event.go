@@ -2,8 +2,11 @@
 // section "Server-sent events": an incremental decoder that follows the
 // parsing and interpretation rules exactly, and an encoder for servers.
 //
+// Clients feed network chunks to a Decoder (or read an io.Reader with a
+// Reader); servers write with AppendEvent, AppendComment and AppendRetry.
 // The same code runs in the browser (compiled to WebAssembly) and on the
-// server, so both sides agree on every byte.
+// server, so both sides agree on every byte. The package has no
+// dependencies beyond the standard library and does not use fmt.
 package sse
 
 import "time"

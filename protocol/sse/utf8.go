@@ -1,0 +1,70 @@
+package sse
+
+import "unicode/utf8"
+
+// appendUTF8 appends src to dst decoded as the WHATWG Encoding Standard's
+// UTF-8 decoder does (as TextDecoder does): valid text is copied as is and
+// each maximal subpart of an ill-formed sequence becomes one U+FFFD. This
+// differs from ranging over a Go string, which replaces every bad byte: for
+// example "\xF0\x9F\x98" (a truncated emoji) is one U+FFFD here, three there.
+//
+// src must be complete: the caller cuts it at ASCII bytes, which always end
+// any sequence before them.
+func appendUTF8(dst, src []byte) []byte {
+	if utf8.Valid(src) {
+		return append(dst, src...)
+	}
+	for len(src) > 0 {
+		i := 0
+		for i < len(src) {
+			if src[i] < utf8.RuneSelf {
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		dst = append(dst, src[:i]...)
+		if i == len(src) {
+			break
+		}
+		dst = append(dst, "\uFFFD"...)
+		src = src[i+invalidLen(src[i:]):]
+	}
+	return dst
+}
+
+// invalidLen returns the length of the maximal subpart of the ill-formed
+// sequence at the start of p: the longest prefix that starts a well-formed
+// sequence (Unicode 3.9, table 3-7), or 1.
+func invalidLen(p []byte) int {
+	lo, hi := byte(0x80), byte(0xBF) // range of the second byte
+	need := 0                        // continuation bytes the lead byte needs
+	switch b := p[0]; {
+	case b >= 0xC2 && b <= 0xDF:
+		need = 1
+	case b == 0xE0:
+		need, lo = 2, 0xA0
+	case b == 0xED:
+		need, hi = 2, 0x9F
+	case b >= 0xE1 && b <= 0xEF:
+		need = 2
+	case b == 0xF0:
+		need, lo = 3, 0x90
+	case b == 0xF4:
+		need, hi = 3, 0x8F
+	case b >= 0xF1 && b <= 0xF3:
+		need = 3
+	default:
+		return 1
+	}
+	n := 1
+	for n <= need && n < len(p) && lo <= p[n] && p[n] <= hi {
+		lo, hi = 0x80, 0xBF
+		n++
+	}
+	return min(n, need) // a complete sequence is never ill-formed; be safe
+}
