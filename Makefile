@@ -50,6 +50,8 @@ bench: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime $(FUZZTIME) ./protocol/sse
 	$(GO) test -run '^$$' -fuzz FuzzChunking -fuzztime $(FUZZTIME) ./protocol/sse
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./protocol/batch
+	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime $(FUZZTIME) ./protocol/batch
 
 clean:
 	rm -rf dist

@@ -56,22 +56,11 @@ func withSeq(seq uint64, m Messages) iter.Seq2[uint64, Message] {
 // next splits the first message off p, which the decoder has validated.
 // Should p be invalid all the same, it reports !ok rather than panic.
 func next(p []byte) (msg Message, rest []byte, ok bool) {
-	var h uint64
-	var i int
-	if p[0] < 0x80 { // inlined fast path: messages under 64 bytes
-		h, i = uint64(p[0]), 1
-	} else if h, i, ok = slowHeader(p); !ok {
-		return Message{}, nil, false
-	}
+	h, i, err := header(p)
 	n := h >> 1
-	if n > uint64(len(p)-i) {
+	if err != nil || n > uint64(len(p)-i) {
 		return Message{}, nil, false
 	}
 	end := i + int(n)
 	return Message{Data: p[i:end:end], Binary: h&1 == 1}, p[end:], true
-}
-
-func slowHeader(p []byte) (uint64, int, bool) {
-	h, i, err := header(p)
-	return h, i, err == nil
 }
