@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/eventwire/eventwire/protocol/batch"
 )
 
 // DefaultAddr is the listen address of Config when Addr is empty.
@@ -56,6 +58,26 @@ type Config struct {
 	// CORSOrigins is the allow-list of origins (see CORS). Empty allows no
 	// cross-origin requests.
 	CORSOrigins []string
+	// Ingest enables the batch ingest endpoint at IngestPath ("/ingest"):
+	// WebSocket and HTTP POST on the same URL (see IngestHandler). Off by
+	// default (the binary's -ingest is on). With Demo, the server also
+	// pushes a small stats message to every recording session each
+	// second, for the recorder of the demo page.
+	Ingest bool
+	// IngestSink receives the ingested messages. Nil means Discard. The
+	// Server does not close it: close it after Shutdown or Close.
+	IngestSink Sink
+	// IngestOrigins is the ingest endpoint's origin allow-list (see
+	// IngestOptions.OriginPatterns). Empty allows same-origin requests
+	// only.
+	IngestOrigins []string
+	// IngestHeartbeat, IngestMaxSessions, IngestSessionTTL and
+	// IngestLimits configure the ingest endpoint; see IngestOptions
+	// (Heartbeat, MaxSessions, SessionTTL, Limits) for their defaults.
+	IngestHeartbeat   time.Duration
+	IngestMaxSessions int
+	IngestSessionTTL  time.Duration
+	IngestLimits      batch.Limits
 	// Logger receives structured logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -75,6 +97,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	hub     *Hub
+	ingest  *IngestHandler
 	handler http.Handler
 
 	demoCancel context.CancelFunc
@@ -113,6 +136,25 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Publish {
 		mux.Handle("POST /publish/{topic}", &PublishHandler{Hub: s.hub, Token: cfg.PublishToken, Logger: log})
 	}
+	var recorder *recorderStats
+	if cfg.Ingest {
+		opts := IngestOptions{
+			Sink:           cfg.IngestSink,
+			OriginPatterns: cfg.IngestOrigins,
+			Limits:         cfg.IngestLimits,
+			Heartbeat:      cfg.IngestHeartbeat,
+			MaxSessions:    cfg.IngestMaxSessions,
+			SessionTTL:     cfg.IngestSessionTTL,
+			Logger:         log,
+		}
+		if cfg.Demo {
+			recorder = newRecorderStats()
+			opts.OnAccept = recorder.onAccept
+		}
+		s.ingest = NewIngestHandler(opts)
+		mux.Handle("GET "+IngestPath, s.ingest)
+		mux.Handle("POST "+IngestPath, s.ingest)
+	}
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	if cfg.StaticDir != "" {
 		if info, err := os.Stat(cfg.StaticDir); err != nil || !info.IsDir() {
@@ -128,7 +170,12 @@ func NewServer(cfg Config) (*Server, error) {
 		s.demoCancel, s.demoDone = cancel, make(chan struct{})
 		go func() {
 			defer close(s.demoDone)
+			var wg sync.WaitGroup
+			if recorder != nil {
+				wg.Go(func() { recorder.run(ctx, s.ingest, RecorderStatsInterval) })
+			}
 			runDemo(ctx, s.hub, DemoTopic, DemoInterval, log)
+			wg.Wait()
 		}()
 	}
 	return s, nil
@@ -136,6 +183,9 @@ func NewServer(cfg Config) (*Server, error) {
 
 // Hub returns the server's hub.
 func (s *Server) Hub() *Hub { return s.hub }
+
+// Ingest returns the ingest handler, or nil when Config.Ingest is off.
+func (s *Server) Ingest() *IngestHandler { return s.ingest }
 
 // ServeHTTP serves the endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -159,6 +209,9 @@ func (s *Server) Start() (string, error) {
 		ErrorLog:          slog.NewLogLogger(&httpErrorLog{log: s.log}, slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(s.hub.Close)
+	if s.ingest != nil {
+		srv.RegisterOnShutdown(s.ingest.Close) // hijacked: http.Server does not track them
+	}
 	scheme := "http"
 	if s.cfg.TLS {
 		cfg, err := SelfSignedTLS()
@@ -191,7 +244,7 @@ func (s *Server) Start() (string, error) {
 		}
 	}()
 	s.log.Info("eventwire: listening", "url", s.url, "tls", s.cfg.TLS, "epoch", s.hub.Epoch(),
-		"publish", s.cfg.Publish, "demo", s.cfg.Demo, "hijack", s.cfg.Hijack)
+		"publish", s.cfg.Publish, "demo", s.cfg.Demo, "hijack", s.cfg.Hijack, "ingest", s.cfg.Ingest)
 	return s.url, nil
 }
 
@@ -206,9 +259,11 @@ func (s *Server) URL() string {
 // Close.
 func (s *Server) Err() <-chan error { return s.errc }
 
-// Shutdown stops the demo publisher, ends every stream (Hub.Close) and
+// Shutdown stops the demo publisher, ends every stream (Hub.Close),
+// closes the ingest WebSockets with 1001 (IngestHandler.Close) and
 // gracefully shuts the HTTP server down (http.Server.Shutdown), waiting
-// for other requests until ctx is done; then it closes what is left.
+// for other requests until ctx is done; then it closes what is left. Once
+// it returns, the ingest Sink is no longer called.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopDemo()
 	s.mu.Lock()
@@ -216,27 +271,38 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	if srv == nil {
 		s.hub.Close()
+		s.closeIngest()
 		return nil
 	}
-	err := srv.Shutdown(ctx) // runs hub.Close first (RegisterOnShutdown)
+	err := srv.Shutdown(ctx) // runs hub.Close and ingest.Close first (RegisterOnShutdown)
 	if err != nil {
 		_ = srv.Close()
 	}
 	s.hub.Close()
+	s.closeIngest() // waits for the WebSockets' handlers
 	return err
 }
 
-// Close stops everything at once.
+func (s *Server) closeIngest() {
+	if s.ingest != nil {
+		s.ingest.Close()
+	}
+}
+
+// Close stops everything at once (ingest WebSockets still get a 1001
+// close, within a few seconds).
 func (s *Server) Close() error {
 	s.stopDemo()
 	s.hub.Close()
 	s.mu.Lock()
 	srv := s.srv
 	s.mu.Unlock()
+	var err error
 	if srv != nil {
-		return srv.Close()
+		err = srv.Close()
 	}
-	return nil
+	s.closeIngest()
+	return err
 }
 
 func (s *Server) stopDemo() {
@@ -250,9 +316,10 @@ func (s *Server) stopDemo() {
 
 // health is the body of GET /healthz.
 type health struct {
-	Status     string   `json:"status"`
-	Hub        HubStats `json:"hub"`
-	Goroutines int      `json:"goroutines"`
+	Status     string       `json:"status"`
+	Hub        HubStats     `json:"hub"`
+	Ingest     *IngestStats `json:"ingest,omitempty"` // with Config.Ingest
+	Goroutines int          `json:"goroutines"`
 	Memory     struct {
 		HeapInuse    uint64 `json:"heapInuse"`
 		StackInuse   uint64 `json:"stackInuse"`
@@ -263,7 +330,7 @@ type health struct {
 }
 
 // serveHealth answers GET /healthz with 200 and a JSON body: the hub's
-// counters, the number of goroutines and memory figures, for load tests.
+// counters, the ingest handler's (with Config.Ingest), the number of goroutines and memory figures, for load tests.
 // With ?gc=1 it first collects garbage and returns freed memory to the
 // system, so that the figures count live memory only.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -273,6 +340,10 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	var h health
 	h.Status = "ok"
 	h.Hub = s.hub.Stats()
+	if s.ingest != nil {
+		st := s.ingest.Stats()
+		h.Ingest = &st
+	}
 	h.Goroutines = runtime.NumGoroutine()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
