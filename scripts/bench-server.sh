@@ -29,13 +29,11 @@ for run in $runs; do
   case $run in
     h1)          args=(-proto h1 -hijack) ;;
     h1-nohijack) args=(-proto h1 -hijack=false) ;;
-    # Heartbeats every 5 s keep idle HTTP/2 streams alive: the server's
+    # Heartbeats every 4 s keep idle HTTP/2 streams alive: the server's
     # per-write deadline (10 s) is left armed between writes and resets
     # idle HTTP/2 streams when it fires.
-    h2c)         args=(-proto h2c -server-args "-heartbeat 5s") ;;
+    h2c)         args=(-proto h2c) ;;
     *) echo "bench-server: unknown run $run" >&2; exit 2 ;;
   esac
-  echo
-  echo "### $run"
   "$bin" -q "${args[@]}" -json "$out/$run.json" "$@"
 done

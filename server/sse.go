@@ -222,6 +222,18 @@ func (h *SSEHandler) serveStream(w http.ResponseWriter, r *http.Request, name, l
 			_ = rc.SetWriteDeadline(time.Now().Add(wt))
 		}
 	}
+	// flush sends what was written and lifts the write deadline: an idle
+	// stream must not carry a deadline (over HTTP/2, net/http resets the
+	// stream when it expires, even with no write pending).
+	flush := func() error {
+		if err := rc.Flush(); err != nil {
+			return err
+		}
+		if wt > 0 {
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
+		return nil
+	}
 	// Bound the end of the response (net/http writes the last chunk after
 	// we return, and clears the deadline after that).
 	defer setDeadline()
@@ -247,7 +259,7 @@ func (h *SSEHandler) serveStream(w http.ResponseWriter, r *http.Request, name, l
 				return errEvicted
 			}
 			if len(batch) == 0 {
-				return rc.Flush()
+				return flush()
 			}
 			setDeadline()
 			for _, e := range batch {
@@ -283,7 +295,7 @@ func (h *SSEHandler) serveStream(w http.ResponseWriter, r *http.Request, name, l
 				reason = "write failed: " + err.Error()
 				return
 			}
-			if err := rc.Flush(); err != nil {
+			if err := flush(); err != nil {
 				reason = "flush failed: " + err.Error()
 				return
 			}

@@ -14,7 +14,7 @@ import (
 func printReport(w io.Writer, cfg Config, r *Result, serverDesc string) {
 	cfg = cfg.withDefaults()
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
-	p("\n## eventwire server benchmark\n\n")
+	p("\n### eventwire server: %d streams over %s\n\n", r.Streams, r.Proto)
 	p("%s, GOOS=%s GOARCH=%s, %d CPUs; server: %s; somaxconn %s; ephemeral ports %s; %d source address(es)\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), serverDesc,
 		orNA(sysctl("net.core.somaxconn")), orNA(sysctl("net.ipv4.ip_local_port_range")), r.Sources)
