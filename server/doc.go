@@ -42,8 +42,13 @@
 //
 //	: ok
 //	retry:<SSEHandler.Retry in ms>
+//	id: <the position the response starts from>
 //	<blank line>
 //
+// The id-only block dispatches no event but sets the client's last event
+// ID, so a client that reconnects (or long-polls again) before any event
+// reaches it resumes from there and misses nothing published in between.
+// When the gap event is due (below), it takes the place of the id line.
 // then the replay (if the client resumes), then live events as they are
 // published. A comment line ": hb" is written every SSEHandler.Heartbeat
 // (default 15 s). Data is UTF-8; multi-line data is sent as several data

@@ -49,10 +49,7 @@ func (h *SSEHandler) serveDetached(w http.ResponseWriter, r *http.Request, name,
 	hdr.Set("Connection", "close")
 	_ = hdr.Write(&b)
 	b.WriteString("\r\n")
-	head := h.preamble(b.Bytes())
-	if g != nil {
-		head = h.Hub.appendGap(head, g, s.cursor.Load())
-	}
+	head := h.head(b.Bytes(), g, s.cursor.Load())
 	if wt > 0 {
 		_ = conn.SetWriteDeadline(time.Now().Add(wt))
 	}

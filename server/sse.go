@@ -105,15 +105,24 @@ func (h *SSEHandler) writeTimeout() time.Duration {
 	return durationOr(h.WriteTimeout, DefaultWriteTimeout)
 }
 
-// preamble returns the bytes sent first on every response: a comment, so
-// that the client sees the stream open at once, and the retry hint, closed
-// by a blank line so that they never merge with the first event.
-func (h *SSEHandler) preamble(dst []byte) []byte {
+// head returns the bytes sent first on every response: a comment, so that
+// the client sees the stream open at once; the retry hint; and the position
+// the response starts from. That is the gap event when the history cannot
+// cover the requested ID, and otherwise an id-only block naming the
+// position (its blank line commits the ID without dispatching an event),
+// so that a client that reconnects or polls again before any event arrives
+// resumes from there and misses nothing published in between.
+func (h *SSEHandler) head(dst []byte, g *gap, cursor uint64) []byte {
 	dst = sse.AppendComment(dst, "ok")
 	if r := durationOr(h.Retry, DefaultRetry); r > 0 {
 		dst = sse.AppendRetry(dst, r)
 	}
-	return append(dst, '\n')
+	if g != nil {
+		return h.Hub.appendGap(append(dst, '\n'), g, cursor)
+	}
+	dst = append(dst, "id: "...)
+	dst = append(dst, h.Hub.formatID(cursor)...)
+	return append(dst, '\n', '\n')
 }
 
 // setHeaders sets the response headers of event streams and long-polls.
@@ -240,10 +249,7 @@ func (h *SSEHandler) serveStream(w http.ResponseWriter, r *http.Request, name, l
 	setHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 
-	first := h.preamble(make([]byte, 0, 64))
-	if g != nil {
-		first = h.Hub.appendGap(first, g, s.cursor.Load())
-	}
+	first := h.head(make([]byte, 0, 96), g, s.cursor.Load())
 	setDeadline()
 	if _, err := w.Write(first); err != nil {
 		reason = "write failed: " + err.Error()
@@ -335,10 +341,7 @@ func (h *SSEHandler) serveLongPoll(w http.ResponseWriter, r *http.Request, name,
 		}
 		batch, _ = s.next(arr[:0], LongPollMaxBytes)
 	}
-	body := h.preamble(make([]byte, 0, 64))
-	if g != nil {
-		body = h.Hub.appendGap(body, g, start)
-	}
+	body := h.head(make([]byte, 0, 96), g, start)
 	n := len(body)
 	for _, e := range batch {
 		n += len(e.wire)

@@ -41,7 +41,9 @@ func TestSSEHeadersAndFirstFlush(t *testing.T) {
 					t.Errorf("%s: %q, want %q", k, got, want)
 				}
 			}
-			want := ": ok\nretry:1500\n\n"
+			// The comment, the retry hint and the position the stream
+			// starts from (before the first event of the topic).
+			want := ": ok\nretry:1500\nid: " + hub.Epoch() + "-0\n\n"
 			got := make([]byte, len(want))
 			if _, err := io.ReadFull(resp.Body, got); err != nil {
 				t.Fatalf("first bytes: %v", err)
