@@ -61,14 +61,8 @@ func (h *PublishHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no hub", http.StatusInternalServerError)
 		return
 	}
-	var name string
-	if h.Topic != nil {
-		name = h.Topic(r)
-	} else {
-		name = r.PathValue("topic")
-	}
-	if err := checkTopic(name); err != nil {
-		http.Error(w, "invalid topic", http.StatusBadRequest)
+	name, ok := requestTopic(w, r, h.Topic)
+	if !ok {
 		return
 	}
 	limit := h.MaxBytes

@@ -125,6 +125,23 @@ func (h *SSEHandler) head(dst []byte, g *gap, cursor uint64) []byte {
 	return append(dst, '\n', '\n')
 }
 
+// requestTopic returns the topic a request names: topic(r) when topic is
+// set, else the {topic} path value. It answers 400 and returns false when
+// the name is not a valid topic.
+func requestTopic(w http.ResponseWriter, r *http.Request, topic func(*http.Request) string) (string, bool) {
+	var name string
+	if topic != nil {
+		name = topic(r)
+	} else {
+		name = r.PathValue("topic")
+	}
+	if err := checkTopic(name); err != nil {
+		http.Error(w, "invalid topic", http.StatusBadRequest)
+		return "", false
+	}
+	return name, true
+}
+
 // setHeaders sets the response headers of event streams and long-polls.
 func setHeaders(hdr http.Header) {
 	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -144,14 +161,8 @@ func (h *SSEHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no hub", http.StatusInternalServerError)
 		return
 	}
-	var name string
-	if h.Topic != nil {
-		name = h.Topic(r)
-	} else {
-		name = r.PathValue("topic")
-	}
-	if err := checkTopic(name); err != nil {
-		http.Error(w, "invalid topic", http.StatusBadRequest)
+	name, ok := requestTopic(w, r, h.Topic)
+	if !ok {
 		return
 	}
 	query := r.URL.Query()
