@@ -15,6 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/heapprofiler"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -175,11 +180,12 @@ func (w *tailBuffer) String() string {
 }
 
 // page is one tab in a fresh browser context, with its console captured from
-// before the first navigation.
+// before the first navigation; or a worker of such a tab (see attachWorker).
 type page struct {
-	t   *testing.T
-	ctx context.Context
-	con *consoleLog
+	t    *testing.T
+	ctx  context.Context
+	con  *consoleLog
+	name string // "" for a tab; the worker's kind and URL for a worker
 }
 
 // consoleLog is the captured console of a tab.
@@ -193,7 +199,11 @@ type consoleLog struct {
 // in returns the same tab for use by the subtest t (a helper must fail the
 // test of the goroutine it runs on).
 func (p *page) in(t *testing.T) *page {
-	return &page{t: t, ctx: p.ctx, con: p.con}
+	return &page{t: t, ctx: p.ctx, con: p.con, name: p.name}
+}
+
+func newConsoleLog() *consoleLog {
+	return &consoleLog{markers: map[string]chan struct{}{}, done: make(chan struct{})}
 }
 
 // newPage opens a tab in a new browser context of the main browser.
@@ -220,7 +230,7 @@ func newPageIn(t *testing.T, b *browserProc) *page {
 		t.Fatalf("e2e tests need a browser: %v", b.err)
 	}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	p := &page{t: t, ctx: ctx, con: &consoleLog{markers: map[string]chan struct{}{}, done: make(chan struct{})}}
+	p := &page{t: t, ctx: ctx, con: newConsoleLog()}
 
 	// Console subscribes when it returns and opens the tab, so every message
 	// from the first navigation on is captured.
@@ -298,8 +308,149 @@ func (p *page) check() {
 			n++
 			fmt.Fprintf(&b, "  %s %s:%d %s\n", m.Time.Format("15:04:05.000"), m.URL, m.Line+1, m)
 		}
-		p.t.Logf("page console (%d messages):\n%s", n, b.String())
+		what := "page"
+		if p.name != "" {
+			what = p.name
+		}
+		p.t.Logf("%s console (%d messages):\n%s", what, n, b.String())
 	}
+}
+
+// consoleMessages returns the console messages of the tab (or worker) so
+// far, without the harness's own drain markers.
+func (p *page) consoleMessages() []chromedp.ConsoleMessage {
+	p.con.mu.Lock()
+	defer p.con.mu.Unlock()
+	var out []chromedp.ConsoleMessage
+	for _, m := range p.con.msgs {
+		if !strings.HasPrefix(m.Text, "e2e:drain:") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// consoleTexts returns the text of every console message so far.
+func (p *page) consoleTexts() []string {
+	var out []string
+	for _, m := range p.consoleMessages() {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+// addInitScript makes the tab run src at the start of every new document,
+// before the document's own scripts (Page.addScriptToEvaluateOnNewDocument):
+// the way tests take features away from a page to simulate older browsers.
+// Call it before navigate.
+func (p *page) addInitScript(src string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, evalTimeout)
+	defer cancel()
+	_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+	if err != nil {
+		p.t.Fatalf("failed to add an init script: %v", err)
+	}
+}
+
+// attachWorker attaches to a worker started by the tab (kind "worker" for a
+// dedicated worker, "service_worker" for a service worker) whose script URL
+// ends with suffix, waiting for it to exist, and captures its console the way
+// newPage does for the tab: an uncaught exception, an unhandled rejection or
+// a Go "panic:" line in the worker fails the test, and the worker's console is
+// logged when the test failed. Messages the worker wrote before the attach
+// are captured too (the runtime replays them when it is enabled again). The
+// returned page evaluates in the worker (evalJS, run); waitFor needs a
+// document and is for tabs only.
+func (p *page) attachWorker(kind, suffix string) *page {
+	p.t.Helper()
+	bcid := chromedp.FromContext(p.ctx).BrowserContextID
+	var id target.ID
+	var seen []string
+	eventually(p.t, fmt.Sprintf("a %s target for *%s", kind, suffix), func() bool {
+		infos, err := chromedp.Targets(p.ctx)
+		if err != nil {
+			return false
+		}
+		seen = seen[:0]
+		for _, info := range infos {
+			seen = append(seen, string(info.Type)+" "+info.URL)
+			if string(info.Type) == kind && strings.HasSuffix(info.URL, suffix) && info.BrowserContextID == bcid {
+				id = info.TargetID
+				return true
+			}
+		}
+		return false
+	})
+	// Detach only when done: closing a service worker's target is not ours
+	// to do, and the tab's browser context goes away with the tab anyway.
+	ctx, cancel := chromedp.NewContext(p.ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
+	w := &page{t: p.t, ctx: ctx, con: newConsoleLog(), name: kind + " " + suffix}
+	messages := chromedp.Console(ctx) // attaches, enables the runtime, subscribes
+	go w.con.collect(messages)
+	// Enabling the runtime again replays the messages written before the
+	// subscription (the attach enabled it first).
+	cctx, ccancel := context.WithTimeout(ctx, evalTimeout)
+	_, err := chromedp.Call(cctx, runtime.Disable, cdp.Empty{})
+	if err == nil {
+		_, err = chromedp.Call(cctx, runtime.Enable, cdp.Empty{})
+	}
+	ccancel()
+	if err != nil {
+		cancel()
+		p.t.Fatalf("failed to attach to the %s %s: %v", kind, suffix, err)
+	}
+	p.t.Cleanup(func() {
+		w.finish()
+		cancel()
+		<-w.con.done
+		w.check()
+	})
+	return w
+}
+
+// heapUsage is the tab's JavaScript heap after a full garbage collection
+// (Runtime.getHeapUsage), in bytes.
+func (p *page) heapUsage() (used, total float64) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, evalTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+		p.t.Fatalf("HeapProfiler.collectGarbage: %v", err)
+	}
+	u, err := chromedp.Call(ctx, runtime.GetHeapUsage, cdp.Empty{})
+	if err != nil {
+		p.t.Fatalf("Runtime.getHeapUsage: %v", err)
+	}
+	return u.UsedSize, u.TotalSize
+}
+
+// wasmMemory returns the size in bytes of every WebAssembly.Memory alive in
+// the tab (Runtime.queryObjects walks the heap for instances of the
+// prototype), so that a module's memory can be measured without its help.
+func (p *page) wasmMemory() []int {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, evalTimeout)
+	defer cancel()
+	proto, err := chromedp.Run(ctx, chromedp.Evaluate[*runtime.RemoteObject](`WebAssembly.Memory.prototype`))
+	if err != nil || proto == nil || proto.ObjectID == "" {
+		p.t.Fatalf("WebAssembly.Memory.prototype: %v", err)
+	}
+	const group = "e2e-wasm-memory"
+	defer func() {
+		_, _ = chromedp.Call(ctx, runtime.ReleaseObjectGroup, runtime.ReleaseObjectGroupParams{ObjectGroup: group})
+	}()
+	res, err := chromedp.Call(ctx, runtime.QueryObjects, runtime.QueryObjectsParams{PrototypeObjectID: proto.ObjectID, ObjectGroup: group})
+	if err != nil || res.Objects == nil {
+		p.t.Fatalf("Runtime.queryObjects: %v", err)
+	}
+	sizes, err := chromedp.Run(ctx, chromedp.CallFunctionOn[[]int](
+		`function () { return this.map((m) => m.buffer.byteLength); }`,
+		func(params *runtime.CallFunctionOnParams) { params.ObjectID = res.Objects.ObjectID }))
+	if err != nil {
+		p.t.Fatalf("reading the WebAssembly memories: %v", err)
+	}
+	return sizes
 }
 
 func stackText(m chromedp.ConsoleMessage) string {

@@ -27,6 +27,9 @@ type serverConfig struct {
 	Retry time.Duration
 	// LongPollWait is the long-poll wait. Zero means 1 s.
 	LongPollWait time.Duration
+	// Heartbeat is the interval of the streams' heartbeat comments. Zero
+	// means the server's default (15 s); negative sends none.
+	Heartbeat time.Duration
 	// Dist serves the build output at /dist/ (the test fails when it is
 	// missing).
 	Dist bool
@@ -103,6 +106,7 @@ func (s *testServer) serve(ln net.Listener, hold bool) {
 		Demo:         s.cfg.Demo,
 		Retry:        s.cfg.Retry,
 		LongPollWait: s.cfg.LongPollWait,
+		Heartbeat:    s.cfg.Heartbeat,
 		Hijack:       !s.cfg.NoHijack, // the binary's default
 		Logger:       logger,
 	})

@@ -1,69 +1,78 @@
-// eventwire-polyfill.js: the classic-script entry (an IIFE, no module syntax).
+// The body of eventwire-polyfill.js: what runs once polyfill/guard.js has
+// found a capable environment. scripts/build.mjs bundles this file (an IIFE,
+// ES2017) and embeds it as a string in the guard, which evaluates it with its
+// boot information as the parameter ew$boot:
 //
-//   <script src="/dist/eventwire-polyfill.js"></script>       in a page
-//   importScripts("/dist/eventwire-polyfill.js");             in a worker
+//   { scriptURL, wasm, force }   this script's URL, the data-wasm attribute,
+//                                whether data-force was present
 //
-// It defines globalThis.eventwire = { version(), ready, load(options) } and
-// loads eventwire.wasm from next to its own URL (override in a page with
-// <script src=".../eventwire-polyfill.js" data-wasm="URL">, or anywhere with
-// eventwire.load({ wasm }) before anything awaits eventwire.ready). Nothing is
-// fetched until something needs the module.
-//
-// Next: install() sets globalThis.EventSource where it is missing (or always,
-// when forced) and keeps the native one reachable; it will live here, using
-// the same loader.
+// It defines globalThis.eventwire = { EventSource, NativeEventSource,
+// install({ force }), ready, load(options), version(), supported: true } and
+// installs globalThis.EventSource where it is missing (or always, with
+// data-force). eventwire.wasm is loaded from next to the script (or data-wasm,
+// or eventwire.load({ wasm }) before anything loads), on first use.
 
-import { createLoader } from "../js/src/loader.js";
+import { loader, setDefaultWasm } from "../js/src/instance.js";
+import { EventSource } from "../js/src/eventsource.js";
 import { VERSION } from "../js/src/version.js";
 
-const g = globalThis;
+/** @type {{ scriptURL?: string, wasm?: string | null, force?: boolean }} */
+const boot = typeof ew$boot === "object" && ew$boot !== null ? ew$boot : {};
+const g = /** @type {any} */ (globalThis);
+const first = g.eventwire;
 
-// A second copy of the script (or another version) keeps the first one's API.
-if (!(g.eventwire && typeof g.eventwire.version === "function")) {
-  const wasmURL = defaultWasmURL(); // now: document.currentScript exists only during this evaluation
-  const loader = createLoader(() => wasmURL);
+if (first && typeof first.version === "function" && first.supported !== false) {
+  // A second copy (or another version) keeps the first one's API; its
+  // data-force still counts.
+  if (boot.force && typeof first.install === "function") first.install({ force: true });
+} else {
+  const wasmURL = defaultWasmURL();
+  setDefaultWasm(() => wasmURL);
+  /** @type {typeof globalThis.EventSource | undefined} */
+  const NativeEventSource = typeof g.EventSource === "function" ? g.EventSource : undefined;
+
+  /**
+   * Sets globalThis.EventSource to eventwire's where it is missing, or
+   * always with force. Returns whether eventwire's is installed now.
+   * @param {{ force?: boolean }} [options]
+   * @returns {boolean}
+   */
+  const install = (options) => {
+    const force = Boolean(options && options.force);
+    if (force || typeof g.EventSource !== "function") {
+      // Like the native binding: writable, configurable, not enumerable.
+      Object.defineProperty(g, "EventSource", { value: EventSource, writable: true, configurable: true, enumerable: false });
+    }
+    return g.EventSource === EventSource;
+  };
+
   const api = Object.freeze({
-    /** The version of this script (the wasm module must have the same). */
-    version: () => VERSION,
+    supported: true,
+    EventSource,
+    NativeEventSource,
+    install,
     ready: loader.ready,
     load: loader.load,
+    /** The version of this script (the wasm module must have the same). */
+    version: () => VERSION,
   });
   Object.defineProperty(g, "eventwire", { value: api, configurable: true, writable: true });
+  install({ force: boot.force });
 }
 
 /**
- * Where eventwire.wasm is by default: the data-wasm attribute of this script
- * tag, else next to this script. In a worker (importScripts) the script's URL
- * is read from a stack trace, since there is no document.currentScript; the
- * worker's own location is the last resort.
+ * Where eventwire.wasm is by default: the data-wasm attribute of the script
+ * tag, else next to this script, else next to the document or worker.
  * @returns {string}
  */
 function defaultWasmURL() {
   try {
-    const doc = g.document;
-    const script = doc && /** @type {HTMLScriptElement | null} */ (doc.currentScript);
-    if (script && script.src) {
-      const attr = script.getAttribute("data-wasm");
-      return attr ? new URL(attr, doc.baseURI).href : new URL("eventwire.wasm", script.src).href;
-    }
-    const own = scriptURLFromStack();
-    if (own) return new URL("eventwire.wasm", own).href;
-    if (g.location) return new URL("eventwire.wasm", g.location.href).href;
+    const base = g.document && typeof g.document.baseURI === "string" ? g.document.baseURI : g.location && g.location.href;
+    if (boot.wasm) return new URL(boot.wasm, base).href;
+    if (boot.scriptURL) return new URL("eventwire.wasm", boot.scriptURL).href;
+    if (base) return new URL("eventwire.wasm", base).href;
   } catch {
     // fall through: a relative URL, resolved by fetch against the base URL
   }
   return "eventwire.wasm";
-}
-
-/**
- * The URL of the script running this function, from a stack trace: the first
- * http(s) or file URL followed by :line:column (V8 "at f (URL:1:2)", Firefox
- * and Safari "f@URL:1:2").
- * @returns {string | undefined}
- */
-function scriptURLFromStack() {
-  const stack = new Error().stack;
-  if (typeof stack !== "string") return undefined;
-  const m = /(?:https?|file):\/\/[^\s()]*?(?=:\d+:\d+(?:\)|\s|$))/.exec(stack);
-  return m ? m[0] : undefined;
 }

@@ -1,16 +1,20 @@
 // eventwire: the ESM entry (dist/eventwire.js, npm "eventwire").
 //
 // Importing this module has no side effect: it fetches nothing and defines no
-// global. The wasm loads on first use (awaiting `ready`, calling load()).
+// global. The wasm loads on first use (constructing an EventSource, awaiting
+// `ready`, calling load()).
 
-import { createLoader } from "./loader.js";
+import { loader, setDefaultWasm } from "./instance.js";
 import { VERSION } from "./version.js";
 
 // Written literally as new URL("./eventwire.wasm", import.meta.url) so that
 // bundlers (webpack, Vite, Parcel, Rollup plugins) see the asset and copy it.
 // Evaluated only when loading starts, so importing never throws, even where
 // import.meta.url is missing (a bundle in another format).
-const loader = /* @__PURE__ */ createLoader(() => new URL("./eventwire.wasm", import.meta.url));
+setDefaultWasm(() => new URL("./eventwire.wasm", import.meta.url));
+
+export { EventSource } from "./eventsource.js";
+export { BatchSocket, QueueFullError } from "./batchsocket.js";
 
 /**
  * Resolves with the module API once eventwire.wasm runs; rejects with an Error

@@ -7,8 +7,8 @@
 //
 //  1. createLoader() does nothing observable: no fetch, no globals, no throw.
 //  2. Loading starts the first time someone subscribes to `ready` (await, then,
-//     catch, finally), or calls load(). Later, constructing an EventSource or a
-//     BatchSocket will start it too.
+//     catch, finally), or calls load(), or constructs an EventSource or a
+//     BatchSocket (internal()).
 //  3. boot(): wasm_exec.js (Go's JavaScript support, bundled in as a function,
 //     see scripts/build.mjs) defines a Go class; the wasm is fetched and
 //     instantiated (streaming when the server sends application/wasm, from the
@@ -23,7 +23,9 @@
 //     during that synchronous call, so the page never sees them; names cannot
 //     collide between loaders, nor with another Go program on the page.
 //  5. `ready` resolves with the module API (makeModule), after checking that
-//     the wasm's version equals this script's.
+//     the wasm's version equals this script's. internal() resolves with the
+//     raw Go exports, for the classes of this package (EventSource,
+//     BatchSocket), which start loading when constructed.
 
 import { loadGoRuntime } from "go:wasm_exec";
 import { VERSION } from "./version.js";
@@ -84,13 +86,16 @@ export function createLoader(defaultWasm) {
   // (Promise.prototype.then directly, so this does not start loading.)
   Promise.prototype.then.call(ready, undefined, () => {});
 
+  /** @type {Promise<Internal> | null} */
+  let internalP = null;
   let started = false;
   /** @param {WasmSource | undefined} wasm */
   function start(wasm) {
     if (started) return false;
     started = true;
     starters.delete(ready);
-    boot(wasm === undefined ? defaultWasm : wasm).then(resolveReady, rejectReady);
+    internalP = boot(wasm === undefined ? defaultWasm : wasm);
+    internalP.then((m) => resolveReady(m.api), rejectReady);
     return true;
   }
   starters.set(ready, () => start(undefined));
@@ -109,12 +114,29 @@ export function createLoader(defaultWasm) {
     return ready;
   }
 
-  return { ready, load };
+  /**
+   * For the classes of this package (EventSource, BatchSocket): starts
+   * loading like load() and resolves with the raw Go exports.
+   * @returns {Promise<Internal>}
+   */
+  function internal() {
+    start(undefined);
+    return /** @type {Promise<Internal>} */ (internalP);
+  }
+
+  return { ready, load, internal };
 }
 
 /**
+ * What internal() resolves to: the raw exports of the Go module (functions
+ * return an Error object instead of throwing; see wasm/jsbind) and call(),
+ * which throws those errors.
+ * @typedef {{ raw: Record<string, any>, call: (name: string, ...args: unknown[]) => any, api: EventwireModule }} Internal
+ */
+
+/**
  * @param {WasmSource | (() => WasmSource)} source
- * @returns {Promise<EventwireModule>}
+ * @returns {Promise<Internal>}
  */
 async function boot(source) {
   if (typeof WebAssembly !== "object" || WebAssembly === null) {
@@ -190,7 +212,7 @@ function handshakeKey() {
  * @param {import("go:wasm_exec").GoRuntime} runtime
  * @param {import("go:wasm_exec").Go} go
  * @param {WebAssembly.Instance} instance
- * @returns {Promise<EventwireModule>}
+ * @returns {Promise<Internal>}
  */
 async function run(runtime, go, instance) {
   const key = handshakeKey();
@@ -283,7 +305,7 @@ function withGlobals(globals, fn) {
  * across the seam itself).
  * @param {Record<string, unknown>} raw
  * @param {{ exited: boolean }} state
- * @returns {EventwireModule}
+ * @returns {Internal}
  */
 function makeModule(raw, state) {
   /**
@@ -297,7 +319,7 @@ function makeModule(raw, state) {
     if (result instanceof Error) throw result;
     return result;
   }
-  return Object.freeze({
+  const api = Object.freeze({
     version: /** @type {string} */ (raw.version),
     /** @param {string | Uint8Array} value */
     echo: (value) => call("echo", [value]),
@@ -315,4 +337,5 @@ function makeModule(raw, state) {
       throw new Error("eventwire: _panic returned without an error");
     },
   });
+  return { raw, call: (name, ...args) => call(name, args), api };
 }

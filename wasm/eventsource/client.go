@@ -48,18 +48,19 @@ type Client struct {
 	lastGen     uint64
 	abort       func() // from Transport.Open
 	reqURL      string
-	waitHeaders bool      // HeaderFunc is running for it
-	haveResp    bool      // its response was accepted
-	gotBytes    bool      // a body byte arrived
-	sentAt      time.Time // when it was sent
-	active      time.Time // when something last arrived
-	events      int       // events it delivered
-	renew       bool      // Stream.Renew pending
-	boundary    bool      // its body so far ends between events
-	tail        [3]byte   // its last body bytes ('\n' before the first)
+	waitHeaders bool    // HeaderFunc is running for it
+	haveResp    bool    // its response was accepted
+	gotBytes    bool    // a body byte arrived
+	sentAt      mono    // when it was sent
+	active      mono    // when something last arrived
+	events      int     // events it delivered
+	renew       bool    // Stream.Renew pending
+	boundary    bool    // its body so far ends between events
+	tail        [3]byte // its last body bytes ('\n' before the first)
 
 	respURL string // URL of the last accepted response
 	origin  string // Origin(respURL)
+	base    string // URL of the next request before its query changes: url, or the final URL of a redirect
 
 	seq      uint64
 	timers   [numTimers]Timer
@@ -105,7 +106,7 @@ type msg struct {
 // against the base URL and throws SyntaxError when it cannot). The Client
 // does nothing until Start.
 func New(url string, t Transport, s Sink, opts Options) *Client {
-	c := &Client{url: url, cfg: opts.withDefaults(), tr: t, sink: s}
+	c := &Client{url: url, base: url, cfg: opts.withDefaults(), tr: t, sink: s}
 	c.dec = sse.NewDecoder(c.cfg.decoderOptions())
 	c.dec.SetRetry(c.cfg.ReconnectionTime)
 	if id := c.cfg.LastEventID; strings.IndexByte(id, 0) < 0 && strings.IndexByte(id, '\r') < 0 && strings.IndexByte(id, '\n') < 0 {
@@ -204,6 +205,17 @@ func (c *Client) run(m *msg) {
 	ok = true
 }
 
+// guard, deferred on a goroutine the Client started, hands a panic to
+// Options.OnPanic, or lets it go on (ending the program) when there is none.
+// run has closed the Client by then.
+func (c *Client) guard() {
+	if f := c.cfg.OnPanic; f != nil {
+		if r := recover(); r != nil {
+			f(r)
+		}
+	}
+}
+
 // abandon leaves the Client CLOSED and idle after a panic.
 func (c *Client) abandon() {
 	c.state.Store(int32(Closed))
@@ -254,7 +266,11 @@ func (c *Client) handle(m *msg) {
 	case msgFail:
 		if m.gen == c.gen {
 			c.endRequest()
-			c.retryAfterFailure(ReasonNetwork, m.err)
+			reason := ReasonNetwork
+			if he, ok := m.err.(*HeadersError); ok {
+				reason, m.err = ReasonHeaders, he.Err
+			}
+			c.retryAfterFailure(reason, m.err)
 		}
 	case msgRenew:
 		if m.gen == c.gen && c.haveResp {
@@ -299,6 +315,7 @@ func (c *Client) connect() {
 	c.waitHeaders = true
 	gen := c.gen
 	go func() {
+		defer c.guard()
 		h, err := callHeaderFunc(f)
 		c.post(msg{kind: msgHeaders, gen: gen, hdr: h, err: err})
 	}()
@@ -327,7 +344,7 @@ func (c *Client) send(extra []Header) {
 	c.waitHeaders = false
 	req := c.newRequest(c.dec.LastEventID(), extra)
 	c.reqURL = req.URL
-	now := c.cfg.Clock.Now()
+	now := c.now()
 	c.sentAt, c.active = now, now
 	if c.longPoll {
 		if t := c.cfg.LongPollTimeout; t > 0 {
@@ -368,6 +385,10 @@ func (c *Client) onResponse(r *Response) {
 	}
 	if u != c.respURL {
 		c.respURL, c.origin = u, Origin(u)
+	}
+	if u != c.reqURL {
+		// Redirected: later requests go to the final URL, as browsers do.
+		c.base = u
 	}
 	c.failures = 0
 	if c.transition(Open) == Connecting {
@@ -434,7 +455,7 @@ func (c *Client) onEnd() {
 		// the reconnection time has passed since it was sent.
 		var wait time.Duration
 		if c.events == 0 {
-			wait = c.dec.Retry() - c.cfg.Clock.Now().Sub(c.sentAt)
+			wait = c.dec.Retry() - time.Duration(c.now()-c.sentAt)
 		}
 		if wait > 0 {
 			c.arm(timerReconnect, wait)
@@ -456,7 +477,7 @@ func (c *Client) onTimer(k timerKind) {
 		if c.longPoll {
 			limit, reason = c.cfg.LongPollTimeout, ReasonPollTimeout
 		}
-		if idle := c.cfg.Clock.Now().Sub(c.active); idle < limit {
+		if idle := time.Duration(c.now() - c.active); idle < limit {
 			c.arm(timerWatchdog, limit-idle) // something arrived meanwhile
 			return
 		}
@@ -486,7 +507,7 @@ func (c *Client) renewNow() {
 }
 
 // touch records that something arrived.
-func (c *Client) touch() { c.active = c.cfg.Clock.Now() }
+func (c *Client) touch() { c.active = c.now() }
 
 // retryAfterFailure reestablishes the connection after a failure, waiting
 // with backoff.
@@ -591,7 +612,8 @@ func (c *Client) arm(k timerKind, d time.Duration) {
 	c.seq++
 	seq := c.seq
 	c.timerSeq[k] = seq
-	c.timers[k] = c.cfg.Clock.AfterFunc(d, func() {
+	c.timers[k] = c.afterFunc(d, func() {
+		defer c.guard()
 		c.post(msg{kind: msgTimer, timer: k, gen: seq})
 	})
 }

@@ -89,6 +89,29 @@ func TestRedirectOrigin(t *testing.T) {
 	}
 }
 
+func TestReconnectToFinalURL(t *testing.T) {
+	h := newHarness(t, Options{LastEventIDParam: "last"})
+	fc := h.start()
+	if fc.req.URL != testURL {
+		t.Fatalf("first request to %s", fc.req.URL)
+	}
+	const final = "https://cdn.example.net/s?x=1"
+	fc.s.Response(Response{Status: 200, ContentType: "text/event-stream", URL: final})
+	fc.send("id: 7\ndata: a\n\n").s.End()
+	h.clk.Advance(DefaultReconnectionTime)
+	fc = h.tr.next(t)
+	if want := final + "&last=7"; fc.req.URL != want {
+		t.Errorf("reconnection to %s, want %s", fc.req.URL, want)
+	}
+	// No redirect this time: the next one goes there again.
+	fc.s.Response(Response{Status: 200, ContentType: "text/event-stream", URL: fc.req.URL})
+	fc.send("id: 8\ndata: b\n\n").s.End()
+	h.clk.Advance(DefaultReconnectionTime)
+	if fc = h.tr.next(t); fc.req.URL != final+"&last=8" {
+		t.Errorf("second reconnection to %s", fc.req.URL)
+	}
+}
+
 func TestRequestShape(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -997,5 +1020,69 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestOnPanicOnTimerGoroutine(t *testing.T) {
+	tr, clk := newFakeTransport(), newFakeClock()
+	got := make(chan any, 1)
+	c := New(testURL, tr, panicErrorSink{}, Options{
+		Clock: clk, Mode: ModeStream, HeartbeatTimeout: time.Second,
+		OnPanic: func(v any) { got <- v },
+	})
+	c.Start()
+	tr.next(t).ok()
+	clk.Advance(time.Second) // the heartbeat timer fires: an error event, whose Sink panics
+	select {
+	case v := <-got:
+		if v != "error bug" {
+			t.Fatalf("OnPanic got %v", v)
+		}
+	default:
+		t.Fatal("OnPanic was not called")
+	}
+	if c.ReadyState() != Closed {
+		t.Fatal("not closed after the panic")
+	}
+}
+
+func TestOnPanicOnHeaderFuncGoroutine(t *testing.T) {
+	got := make(chan any, 1)
+	c := New(testURL, panicTransport{}, &recSink{}, Options{
+		Clock:      newFakeClock(),
+		HeaderFunc: func() ([]Header, error) { return nil, nil },
+		OnPanic:    func(v any) { got <- v },
+	})
+	c.Start() // the request is opened by the HeaderFunc goroutine, and Open panics
+	select {
+	case v := <-got:
+		if v != "open bug" {
+			t.Fatalf("OnPanic got %v", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnPanic was not called")
+	}
+	if c.ReadyState() != Closed {
+		t.Fatal("not closed after the panic")
+	}
+}
+
+type panicErrorSink struct{}
+
+func (panicErrorSink) Open(*OpenInfo)             {}
+func (panicErrorSink) Events(string, []sse.Event) {}
+func (panicErrorSink) Error(*ErrorInfo)           { panic("error bug") }
+
+type panicTransport struct{}
+
+func (panicTransport) Open(*Request, *Stream) func() { panic("open bug") }
+
+func TestHeadersErrorFromTransport(t *testing.T) {
+	h := newHarness(t, Options{})
+	fc := h.start()
+	fc.s.Fail(&HeadersError{Err: errors.New("token expired")})
+	e := h.sink.lastErr(t)
+	if e.Reason != ReasonHeaders || e.Err == nil || e.Err.Error() != "token expired" || e.State != Connecting {
+		t.Fatalf("error %+v", e)
 	}
 }

@@ -54,6 +54,9 @@
 //   - The wait after an orderly end of the stream is the reconnection time:
 //     3 s unless the stream set another with retry:.
 //   - A URL that is not http(s) fails the connection at Start.
+//   - After a redirect, reconnections and polls go to the final URL (as
+//     browsers do; the spec's request keeps its URL list), with
+//     Options.LastEventIDParam and the long-poll parameter set again.
 //
 // # Extensions
 //

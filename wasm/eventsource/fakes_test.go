@@ -30,11 +30,13 @@ func newFakeClock() *fakeClock {
 	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 }
 
-func (c *fakeClock) Now() time.Time {
+func (c *fakeClock) Now() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.now
+	return c.now.Sub(fakeEpoch)
 }
+
+var fakeEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
 	c.mu.Lock()

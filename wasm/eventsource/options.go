@@ -126,6 +126,14 @@ type Options struct {
 	// Rand returns a uniform random number in [0, 1) for backoff jitter.
 	// Default nil: math/rand/v2.Float64.
 	Rand func() float64
+	// OnPanic, when set, receives a panic recovered on a goroutine the
+	// Client started (a timer's, or HeaderFunc's): from the Sink, the
+	// Transport or a bug. The Client is CLOSED by then and makes no further
+	// Sink call, so OnPanic is where the page learns of it. Default nil: the
+	// panic is not recovered and ends the program, as on any goroutine.
+	// (Panics on the caller's goroutine, in Stream methods, Start or Close,
+	// close the Client the same way and propagate to that caller.)
+	OnPanic func(v any)
 	// Debug, when set, receives one line per state change and decision.
 	// Default nil: the Client prints nothing.
 	Debug func(msg string)
@@ -165,9 +173,6 @@ func (o Options) withDefaults() config {
 	if o.LongPollQuery == "" {
 		o.LongPollQuery = DefaultLongPollQuery
 	}
-	if o.Clock == nil {
-		o.Clock = realClock{}
-	}
 	if o.Rand == nil {
 		o.Rand = rand.Float64
 	}
@@ -176,7 +181,10 @@ func (o Options) withDefaults() config {
 		c.idName, c.idEsc = o.LastEventIDParam, escapeQuery(o.LastEventIDParam)
 	}
 	if q := o.LongPollQuery; q != "-" {
-		c.pollName, c.pollVal, _ = strings.Cut(q, "=")
+		c.pollName = q
+		if i := strings.IndexByte(q, '='); i >= 0 {
+			c.pollName, c.pollVal = q[:i], q[i+1:]
+		}
 	}
 	return c
 }

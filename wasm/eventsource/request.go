@@ -8,7 +8,7 @@ import "strings"
 // newRequest builds the request for the current connection attempt.
 func (c *Client) newRequest(lastID string, extra []Header) *Request {
 	cfg := &c.cfg
-	u := c.url
+	u := c.base
 	if cfg.idName != "" {
 		if lastID != "" {
 			u = setQueryParam(u, cfg.idEsc, escapeQuery(lastID))
@@ -59,36 +59,53 @@ next:
 // and, when value is not empty, name=value appended (name and value already
 // escaped). A fragment stays last.
 func setQueryParam(u, name, value string) string {
-	base, frag, hasFrag := strings.Cut(u, "#")
-	path, query, _ := strings.Cut(base, "?")
-	if value == "" && !strings.Contains(query, name) {
-		return u // nothing to add or remove: keep the URL as written
+	base, frag := u, ""
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		base, frag = u[:i], u[i:]
 	}
-	var b strings.Builder
-	b.Grow(len(u) + len(name) + len(value) + 3)
-	b.WriteString(path)
+	path, query := base, ""
+	if i := strings.IndexByte(base, '?'); i >= 0 {
+		path, query = base[:i], base[i+1:]
+	}
+	// (Byte loops rather than strings.Cut and strings.Builder: this file is
+	// compiled into the wasm, where every helper package function counts.)
+	b := make([]byte, 0, len(u)+len(name)+len(value)+3)
+	b = append(b, path...)
 	sep := byte('?')
+	removed := false
 	for query != "" {
-		var kv string
-		kv, query, _ = strings.Cut(query, "&")
-		if k, _, _ := strings.Cut(kv, "="); k == name || kv == "" {
+		kv := query
+		if i := strings.IndexByte(query, '&'); i >= 0 {
+			kv, query = query[:i], query[i+1:]
+		} else {
+			query = ""
+		}
+		k := kv
+		if i := strings.IndexByte(kv, '='); i >= 0 {
+			k = kv[:i]
+		}
+		if k == name {
+			removed = true
 			continue
 		}
-		b.WriteByte(sep)
-		b.WriteString(kv)
+		if kv == "" {
+			continue
+		}
+		b = append(b, sep)
+		b = append(b, kv...)
 		sep = '&'
 	}
+	if value == "" && !removed {
+		return u // nothing added or removed: keep the URL as written
+	}
 	if value != "" {
-		b.WriteByte(sep)
-		b.WriteString(name)
-		b.WriteByte('=')
-		b.WriteString(value)
+		b = append(b, sep)
+		b = append(b, name...)
+		b = append(b, '=')
+		b = append(b, value...)
 	}
-	if hasFrag {
-		b.WriteByte('#')
-		b.WriteString(frag)
-	}
-	return b.String()
+	b = append(b, frag...)
+	return string(b)
 }
 
 // escapeQuery percent-encodes s for a query component: every byte but the
@@ -122,8 +139,8 @@ func unreserved(c byte) bool {
 
 // httpScheme reports whether u is an http or https URL (any case).
 func httpScheme(u string) bool {
-	scheme, _, ok := strings.Cut(u, ":")
-	return ok && (equalFold(scheme, "http") || equalFold(scheme, "https"))
+	i := strings.IndexByte(u, ':')
+	return i >= 0 && (equalFold(u[:i], "http") || equalFold(u[:i], "https"))
 }
 
 // Origin returns the serialized origin of an absolute http(s) URL as a
@@ -132,11 +149,11 @@ func httpScheme(u string) bool {
 // It returns "null" for other URLs. The URL is expected to be normalized
 // already (as fetch's response.url is); Origin does not validate it.
 func Origin(u string) string {
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
+	i := strings.IndexByte(u, ':')
+	if i < 0 || len(u) < i+3 || u[i+1] != '/' || u[i+2] != '/' {
 		return "null"
 	}
-	scheme = asciiLower(scheme)
+	scheme, rest := asciiLower(u[:i]), u[i+3:]
 	var def string
 	switch scheme {
 	case "http":
@@ -156,7 +173,7 @@ func Origin(u string) string {
 		rest = rest[i+1:]
 	}
 	host, port := rest, ""
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i:], "]") {
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && strings.IndexByte(rest[i:], ']') < 0 {
 		host, port = rest[:i], rest[i+1:]
 	}
 	if host == "" {
@@ -204,16 +221,29 @@ func cutUnquoted(s string, sep byte) (before, after string) {
 // mimeEssence parses "type/subtype[;params]" (Fetch's MIME type parser,
 // without the parameters) and returns "type/subtype" as written.
 func mimeEssence(v string) (string, bool) {
-	v = strings.Trim(v, " \t\r\n")
 	if i := strings.IndexByte(v, ';'); i >= 0 {
-		v = strings.TrimRight(v[:i], " \t\r\n")
+		v = v[:i]
 	}
-	typ, sub, ok := strings.Cut(v, "/")
-	if !ok || !isToken(typ) || !isToken(sub) {
+	v = trimHTTPSpace(v)
+	i := strings.IndexByte(v, '/')
+	if i < 0 || !isToken(v[:i]) || !isToken(v[i+1:]) {
 		return "", false
 	}
 	return v, true
 }
+
+// trimHTTPSpace trims HTTP whitespace (space, tab, CR, LF) at both ends.
+func trimHTTPSpace(s string) string {
+	for s != "" && httpSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && httpSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func httpSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // isToken reports whether s is a non-empty HTTP token.
 func isToken(s string) bool {

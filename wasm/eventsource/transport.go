@@ -93,8 +93,18 @@ func (s *Stream) Chunk(p []byte) {
 func (s *Stream) End() { s.c.post(msg{kind: msgEnd, gen: s.gen}) }
 
 // Fail reports a network error: before the response, or while the body
-// was being read.
+// was being read. A *HeadersError reports instead that the transport's own
+// headers callback failed (reason "headers callback failed").
 func (s *Stream) Fail(err error) { s.c.post(msg{kind: msgFail, gen: s.gen, err: err}) }
+
+// HeadersError is given to Stream.Fail by a transport that computes request
+// headers itself (the JS binding calls the page's headers function there)
+// when that failed: the error event then has reason "headers callback
+// failed", as for Options.HeaderFunc.
+type HeadersError struct{ Err error }
+
+func (e *HeadersError) Error() string { return "headers callback failed: " + e.Err.Error() }
+func (e *HeadersError) Unwrap() error { return e.Err }
 
 // Renew asks the Client to replace this request with a new one at the next
 // event boundary (at once if the body so far ends at one), without any

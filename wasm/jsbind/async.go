@@ -15,14 +15,16 @@ import (
 func Async(name string, work func() (any, error)) (Value, error) {
 	var resolve, reject safejs.Value
 	executor, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		// Called synchronously by the Promise constructor, on this goroutine.
+		// Called synchronously by the Promise constructor, on this goroutine;
+		// recover() as in every callback (GUIDE.md §3).
+		defer func() { _ = recover() }()
 		resolve, reject = args[0], args[1]
 		return nil
 	})
 	if err != nil {
 		return Value{}, err
 	}
-	p, err := global("Promise").New(executor)
+	p, err := Value{global("Promise")}.New(Value{executor.Value()})
 	executor.Release() // the constructor has already called it
 	if err != nil {
 		return Value{}, err
@@ -30,21 +32,21 @@ func Async(name string, work func() (any, error)) (Value, error) {
 	if resolve.Type() != safejs.TypeFunction || reject.Type() != safejs.TypeFunction {
 		return Value{}, errors.New("jsbind: Promise constructor did not call its executor")
 	}
-	go settle(name, work, resolve, reject)
-	return Value{p}, nil
+	go settle(name, work, Value{resolve}, Value{reject})
+	return p, nil
 }
 
-func settle(name string, work func() (any, error), resolve, reject safejs.Value) {
+func settle(name string, work func() (any, error), resolve, reject Value) {
 	x, err := runRecovered(name, work)
 	var v safejs.Value
 	if err == nil {
 		v, err = toJS(x)
 	}
 	if err != nil {
-		_, _ = reject.Invoke(errorValue(err))
+		_, _ = reject.Invoke(Value{errorValue(err)})
 		return
 	}
-	_, _ = resolve.Invoke(v)
+	_, _ = resolve.Invoke(Value{v})
 }
 
 func runRecovered(name string, work func() (any, error)) (x any, err error) {

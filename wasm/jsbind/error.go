@@ -4,7 +4,7 @@ package jsbind
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/hack-pad/safejs"
 )
@@ -32,7 +32,32 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("eventwire: Go panic in %s: %v", e.Func, e.Value)
+	return "eventwire: Go panic in " + e.Func + ": " + describe(e.Value)
+}
+
+// describe formats a panic value: errors (runtime errors included) and
+// strings as they are, numbers and booleans, and only the kind of anything
+// else.
+func describe(v any) string {
+	switch x := v.(type) {
+	case error:
+		return x.Error()
+	case string:
+		return x
+	case interface{ String() string }:
+		return x.String()
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case nil:
+		return "nil"
+	}
+	return "a panic value that is not an error or a string"
 }
 
 // errorValue makes a JavaScript Error from err: an instance of the constructor

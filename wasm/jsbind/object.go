@@ -34,11 +34,7 @@ func (o *Object) Value() Value { return Value{o.v} }
 // string, bool, int and float64 are primitives; []byte is a new Uint8Array;
 // a Value or *Object is itself; an error is an Error object.
 func (o *Object) Set(name string, x any) error {
-	v, err := toJS(x)
-	if err != nil {
-		return err
-	}
-	return o.v.Set(name, v)
+	return Value{o.v}.Set(name, x)
 }
 
 // SetFunc sets the property name to a JavaScript function that calls h. A panic

@@ -4,7 +4,7 @@ package jsbind
 
 import (
 	"errors"
-	"os"
+	"syscall"
 
 	"github.com/hack-pad/safejs"
 )
@@ -20,7 +20,7 @@ const HandshakeEnv = "EVENTWIRE_HANDSHAKE"
 // ready(exports) method. The loader requires this to happen before main first
 // blocks (it checks right after the synchronous part of go.run).
 func SignalReady(exports *Object) error {
-	key := os.Getenv(HandshakeEnv)
+	key, _ := syscall.Getenv(HandshakeEnv)
 	if key == "" {
 		return errors.New("jsbind: " + HandshakeEnv + " is not set; start eventwire.wasm with the eventwire loader")
 	}

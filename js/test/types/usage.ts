@@ -28,3 +28,65 @@ async function main(): Promise<void> {
 declare const eventwire: EventwireGlobal;
 void eventwire.ready.then((m) => m.echo("x"));
 void main();
+
+// EventSource: the native surface plus the extensions.
+import {
+  EventSource,
+  type EventSourceInit,
+  type EventSourceBatchEvent,
+  type EventSourceErrorEvent,
+  type EventSourceOpenEvent,
+  type EventwireUnsupported,
+} from "eventwire";
+
+const init: EventSourceInit = {
+  withCredentials: true,
+  transport: "auto",
+  headers: async () => ({ Authorization: "Bearer t" }),
+  method: "POST",
+  body: JSON.stringify({ topic: "x" }),
+  lastEventIdParam: "lastEventId",
+  retryMaxDelay: 30000,
+  heartbeatTimeout: 45000,
+  bufferingTimeout: 5000,
+  xhrRenewBytes: 1 << 22,
+  maxEventSize: 1 << 20,
+  debug: false,
+  onbatch(events: EventSourceBatchEvent[]) {
+    for (const e of events) console.log(e.type, e.data, e.lastEventId, e.origin, this.url);
+  },
+  dispatchEvents: true,
+};
+const es = new EventSource("/events/ticker", init);
+new EventSource(new URL("https://example.test/e"), { headers: [["X-A", "1"]] });
+new EventSource("/e", { headers: new Headers({ "X-A": "1" }) });
+const state: number = es.readyState;
+const closed: 2 = EventSource.CLOSED;
+console.log(state, closed, es.CONNECTING, es.url, es.withCredentials);
+es.onmessage = (e) => {
+  const d: string = e.data;
+  console.log(d, e.origin, e.lastEventId);
+};
+es.onopen = (e: EventSourceOpenEvent) => console.log(e.status, e.headers?.get("content-type"));
+es.onerror = (e: EventSourceErrorEvent) => {
+  if (e.reason === "bad status") console.log(e.status);
+};
+es.addEventListener("tick", (e) => console.log(e.data));
+es.addEventListener("error", (e) => console.log(e.reason));
+es.close();
+const asTarget: EventTarget = es;
+void asTarget;
+// @ts-expect-error transport is one of four names
+new EventSource("/e", { transport: "websocket" });
+// @ts-expect-error readyState is read-only
+es.readyState = 1;
+
+declare const legacy: EventwireGlobal | EventwireUnsupported;
+if (legacy.supported) {
+  legacy.install({ force: true });
+  const Native: typeof globalThis.EventSource | undefined = legacy.NativeEventSource;
+  void Native;
+  void new legacy.EventSource("/e");
+} else {
+  console.log(legacy.error.code);
+}

@@ -7,20 +7,39 @@
 //
 //	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire
 //
-// The exports object handed to the loader (js/src/loader.js wraps it):
+// Each feature registers its exports from its own file, in an init function:
+//
+//	func init() { register(func(o *jsbind.Object) error { return o.SetFunc("esOpen", esOpen) }) }
+//
+// so that features added side by side (eventsource.go, batchsocket.go) never
+// edit the same lines. The exports object handed to the loader
+// (js/src/loader.js wraps it) holds at least:
 //
 //	version            string: wasm.Version
 //	echo(x)            x reversed (string by code point, Uint8Array by byte)
 //	echoAsync(x)       Promise of echo(x), settled from a goroutine
 //	_panic(message)    panics in Go; proves a panic becomes a JavaScript Error
+//
+// plus what the feature files register (see their doc comments). Names
+// starting with "es" belong to eventsource.go, "bs" to batchsocket.go.
 package main
 
 import (
-	"os"
+	"syscall"
 
 	"github.com/eventwire/eventwire/wasm"
 	"github.com/eventwire/eventwire/wasm/jsbind"
 )
+
+// exporter adds a feature's functions to the exports object.
+type exporter func(exports *jsbind.Object) error
+
+// exporters are run in registration order by newExports. Append to it only
+// from init functions (through register).
+var exporters []exporter
+
+// register adds an exporter; call it from an init function.
+func register(e exporter) { exporters = append(exporters, e) }
 
 func main() {
 	exports, err := newExports()
@@ -31,7 +50,7 @@ func main() {
 	}
 	if err != nil {
 		println("eventwire: failed to start: " + err.Error())
-		os.Exit(2)
+		syscall.Exit(2)
 	}
 	select {} // serve calls from JavaScript for the life of the page
 }
@@ -44,16 +63,8 @@ func newExports() (*jsbind.Object, error) {
 	if err := o.Set("version", wasm.Version); err != nil {
 		return nil, err
 	}
-	funcs := []struct {
-		name string
-		h    jsbind.Handler
-	}{
-		{"echo", echo},
-		{"echoAsync", echoAsync},
-		{"_panic", panicNow},
-	}
-	for _, f := range funcs {
-		if err := o.SetFunc(f.name, f.h); err != nil {
+	for _, e := range exporters {
+		if err := e(o); err != nil {
 			o.Release()
 			return nil, err
 		}
@@ -61,46 +72,12 @@ func newExports() (*jsbind.Object, error) {
 	return o, nil
 }
 
-// echo(x): x reversed, proving a value crosses JS → Go → JS.
-func echo(args []jsbind.Value) (any, error) {
-	if len(args) != 1 {
-		return nil, jsbind.TypeError("eventwire: echo takes exactly one argument")
-	}
-	switch x := args[0]; {
-	case x.IsString():
-		s, err := x.String()
-		if err != nil {
-			return nil, err
+// setFuncs is a helper for exporters: it sets each name to its handler.
+func setFuncs(o *jsbind.Object, funcs map[string]jsbind.Handler) error {
+	for name, h := range funcs {
+		if err := o.SetFunc(name, h); err != nil {
+			return err
 		}
-		return wasm.EchoString(s), nil
-	case x.IsUint8Array():
-		b, err := x.Bytes()
-		if err != nil {
-			return nil, err
-		}
-		return wasm.EchoBytes(b), nil
-	default:
-		return nil, jsbind.TypeError("eventwire: echo takes a string or a Uint8Array, got " + x.TypeName())
 	}
-}
-
-// echoAsync(x): a Promise of echo(x), settled by a goroutine (the path every
-// network callback will take: never block in a callback).
-func echoAsync(args []jsbind.Value) (any, error) {
-	// Convert the arguments now, while they are valid: the goroutine runs after
-	// this call returns.
-	res, err := echo(args)
-	if err != nil {
-		return nil, err
-	}
-	return jsbind.Async("echoAsync", func() (any, error) { return res, nil })
-}
-
-// _panic(message): panics, to prove recover() at the seam keeps the module alive.
-func panicNow(args []jsbind.Value) (any, error) {
-	msg := "_panic called"
-	if len(args) > 0 && args[0].IsString() {
-		msg, _ = args[0].String()
-	}
-	panic(msg)
+	return nil
 }

@@ -1,0 +1,292 @@
+//go:build js && wasm
+
+package jsbind
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventwire/eventwire/protocol/sse"
+	"github.com/eventwire/eventwire/wasm/eventsource"
+)
+
+// These tests run the Go side of the EventSource binding in node: a real
+// eventsource.Client with ESTransport and ESSink, a JavaScript driver that
+// records what Go asks for, and a JavaScript notify that decodes the packed
+// events as js/src/eventsource.js does. The driver's own HTTP mechanics
+// (js/src/transport.js) are tested with node's fetch in js/test.
+
+// jsFunc compiles a JavaScript function from its source (a function
+// expression).
+func jsFunc(t *testing.T, src string) Value {
+	t.Helper()
+	f, err := Global("Function").New("return (" + src + ");")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.Invoke()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// recorder is a JavaScript notify function that logs what it receives as
+// strings, decoding packed events (the shell's algorithm).
+const recorderSrc = `function () {
+	const log = [];
+	const dec = new TextDecoder("utf-8", { ignoreBOM: true });
+	const notify = (kind, a, b, c, d, e) => {
+		if (kind === 0) {
+			const h = new Uint32Array(a.buffer, 0, a.byteLength >>> 2);
+			const n = h[0];
+			const text = dec.decode(a.subarray(4 + 12 * n, b));
+			let at = 0, type = "", id = "";
+			for (let i = 0, j = 1; i < n; i++, j += 3) {
+				if (h[j] !== 0xffffffff) type = text.slice(at, (at += h[j]));
+				const data = text.slice(at, (at += h[j + 1]));
+				if (h[j + 2] !== 0xffffffff) id = text.slice(at, (at += h[j + 2]));
+				log.push("event " + type + " " + JSON.stringify(data) + " id=" + id + " " + c);
+			}
+			log.push("chunk");
+		} else if (kind === 1) {
+			log.push("open " + a + " " + b + " " + c + " " + typeof d);
+		} else if (kind === 2) {
+			log.push("error " + a + " " + b + " " + c + " " + (d === undefined ? "-" : typeof d));
+		} else {
+			log.push("debug " + a);
+		}
+	};
+	notify.log = log;
+	return notify;
+}`
+
+// driverSrc records open and abort calls.
+const driverSrc = `function () {
+	const calls = [];
+	return {
+		calls,
+		open(id, url, method, headers, longPoll) { calls.push(["open", id, url, method, headers, longPoll]); },
+		abort(id) { calls.push(["abort", id]); },
+	};
+}`
+
+type esHarness struct {
+	t      *testing.T
+	notify Value
+	driver Value
+	tr     *ESTransport
+	sink   *ESSink
+	c      *eventsource.Client
+}
+
+func newESHarness(t *testing.T, opts eventsource.Options) *esHarness {
+	h := &esHarness{t: t}
+	var err error
+	if h.notify, err = jsFunc(t, recorderSrc).Invoke(); err != nil {
+		t.Fatal(err)
+	}
+	if h.driver, err = jsFunc(t, driverSrc).Invoke(); err != nil {
+		t.Fatal(err)
+	}
+	h.tr = NewESTransport(h.driver)
+	h.sink = NewESSink(h.notify)
+	h.c = eventsource.New("https://example.com/events?x=1", h.tr, h.sink, opts)
+	t.Cleanup(h.c.Close)
+	return h
+}
+
+// log returns and clears what notify recorded.
+func (h *esHarness) log() []string {
+	h.t.Helper()
+	l, _ := h.notify.Get("log")
+	n, _ := l.Length()
+	out := make([]string, n)
+	for i := range n {
+		v, _ := l.Index(i)
+		out[i], _ = v.String()
+	}
+	_ = l.Set("length", 0)
+	return out
+}
+
+func (h *esHarness) expect(want ...string) {
+	h.t.Helper()
+	got := h.log()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		h.t.Fatalf("notify log:\n got  %q\n want %q", got, want)
+	}
+}
+
+// calls returns the driver calls, as strings, and clears them.
+func (h *esHarness) calls() []string {
+	h.t.Helper()
+	l, _ := h.driver.Get("calls")
+	j, err := Global("JSON").Call("stringify", l)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	s, _ := j.String()
+	_ = l.Set("length", 0)
+	return []string{s}
+}
+
+// chunk delivers body bytes for request id through a fresh inbox.
+func (h *esHarness) chunk(id int, body string) {
+	h.t.Helper()
+	inbox, err := Global("Uint8Array").New(len(body) + 7)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := inbox.CopyBytesToJS([]byte(body)); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.tr.Deliver(id, NetChunk, []Value{mustFloat(len(body)), inbox}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func mustFloat(n int) Value {
+	v, _ := toJS(float64(n))
+	return Value{v}
+}
+
+func str(s string) Value {
+	v, _ := toJS(s)
+	return Value{v}
+}
+
+func (h *esHarness) respond(id, status int, ctype string) {
+	h.t.Helper()
+	headers, err := Global("Object").New()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.tr.Deliver(id, NetResponse, []Value{mustFloat(status), str(ctype), str("https://cdn.example.com/s"), headers}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestESBindingStream(t *testing.T) {
+	h := newESHarness(t, eventsource.Options{Header: []eventsource.Header{{Name: "X-A", Value: "1"}}})
+	h.c.Start()
+	if got, want := h.calls()[0], `[["open",1,"https://example.com/events?x=1","GET","Accept\ntext/event-stream\nX-A\n1",false]]`; got != want {
+		t.Fatalf("driver calls %s, want %s", got, want)
+	}
+	h.respond(1, 200, "text/event-stream")
+	h.expect("open https://cdn.example.com/s https://cdn.example.com 200 object")
+
+	h.chunk(1, "retry: 20\nid: é1\ndata: a\ndata: b\n\nevent: tick\ndata: 👋\n\ndata: c\n")
+	h.expect(
+		`event message "a\nb" id=é1 https://cdn.example.com`,
+		`event tick "👋" id=é1 https://cdn.example.com`,
+		"chunk",
+	)
+	// The rest of the event, one byte per chunk; then a chunk reusing the inbox.
+	for _, b := range []string{"\n", ""} {
+		if b != "" {
+			h.chunk(1, b)
+		}
+	}
+	h.expect(`event message "c" id=é1 https://cdn.example.com`, "chunk")
+	if err := h.tr.Deliver(1, NetChunk, []Value{mustFloat(0)}); err != nil {
+		t.Fatal(err)
+	}
+	h.expect()
+
+	// The end of the stream: error (CONNECTING), then a new request after
+	// retry (20 ms), to the final URL, with Last-Event-ID.
+	if err := h.tr.Deliver(1, NetEnd, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("error 0 end of stream undefined -")
+	deadline := time.Now().Add(5 * time.Second)
+	var calls string
+	for time.Now().Before(deadline) {
+		if calls = h.calls()[0]; calls != "[]" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if want := `[["open",2,"https://cdn.example.com/s","GET","Accept\ntext/event-stream\nX-A\n1\nLast-Event-ID\né1",false]]`; calls != want {
+		t.Fatalf("driver calls %s, want %s", calls, want)
+	}
+	// Reports about the ended request are ignored.
+	h.chunk(1, "data: late\n\n")
+	h.expect()
+
+	// A bad status fails for good and aborts the request.
+	h.respond(2, 204, "text/event-stream")
+	h.expect("error 2 bad status 204 object")
+	if got := h.calls()[0]; got != `[["abort",2]]` {
+		t.Fatalf("driver calls %s, want the abort", got)
+	}
+}
+
+func TestESBindingFailAndHeaders(t *testing.T) {
+	h := newESHarness(t, eventsource.Options{BackoffMax: -1, ReconnectionTime: time.Hour})
+	h.c.Start()
+	h.calls()
+	if err := h.tr.Deliver(1, NetHeadersFail, []Value{str("token expired")}); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("error 0 headers callback failed undefined -")
+	h.c.Close()
+	if got := h.calls()[0]; got != `[]` {
+		t.Fatalf("driver calls %s after a failed request and close; want none (nothing live)", got)
+	}
+
+	h = newESHarness(t, eventsource.Options{BackoffMax: -1, ReconnectionTime: time.Hour})
+	h.c.Start()
+	h.calls()
+	if err := h.tr.Deliver(1, NetFail, []Value{str("TypeError: Failed to fetch")}); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("error 0 network error undefined -")
+	if err := h.tr.Deliver(1, 99, nil); err != nil {
+		t.Fatal("a report for an ended request must be ignored, even of an unknown kind:", err)
+	}
+}
+
+func TestESBindingCloseAborts(t *testing.T) {
+	h := newESHarness(t, eventsource.Options{})
+	h.c.Start()
+	h.calls()
+	h.respond(1, 200, "text/event-stream")
+	h.log()
+	h.c.Close()
+	if got := h.calls()[0]; got != `[["abort",1]]` {
+		t.Fatalf("driver calls %s, want the abort", got)
+	}
+	h.chunk(1, "data: after close\n\n")
+	h.expect()
+}
+
+func TestESSinkReusesAndShrinksBuffers(t *testing.T) {
+	notify, err := jsFunc(t, recorderSrc).Invoke()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewESSink(notify)
+	s.Events("o", []sse.Event{{Type: "message", Data: "x"}})
+	first := s.u8
+	s.Events("o", []sse.Event{{Type: "message", Data: "y"}})
+	if !s.u8.Equal(first) {
+		t.Error("the Uint8Array was not reused")
+	}
+	big := strings.Repeat("z", 2<<20)
+	s.Events("o", []sse.Event{{Type: "message", Data: big}})
+	if s.u8Len < len(big) {
+		t.Fatalf("u8 %d bytes for a %d-byte event", s.u8Len, len(big))
+	}
+	s.Events("o", []sse.Event{{Type: "message", Data: "small again"}})
+	if s.u8Len > shrinkPacked {
+		t.Errorf("u8 still %d bytes after a small chunk", s.u8Len)
+	}
+	l, _ := notify.Get("log")
+	n, _ := l.Length()
+	if n != 8 {
+		t.Errorf("%d log lines, want 4 events and 4 chunks", n)
+	}
+}
