@@ -9,87 +9,8 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/protocol/batch"
+	"github.com/eventwire/eventwire/wasm/internal/clock/clocktest"
 )
-
-// fakeClock is a manual Clock: time moves only in Advance, which runs the
-// due timers in deadline order on the caller's goroutine.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Duration
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	c  *fakeClock
-	at time.Duration
-	f  func()
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Hour}
-}
-
-func (c *fakeClock) Now() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{c: c, at: c.now + d, f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-func (t *fakeTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	i := slices.Index(t.c.timers, t)
-	if i < 0 {
-		return false
-	}
-	t.c.timers = slices.Delete(t.c.timers, i, i+1)
-	return true
-}
-
-// Advance moves the time forward by d, firing every timer due meanwhile at
-// its own deadline.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	end := c.now + d
-	for {
-		var next *fakeTimer
-		for _, t := range c.timers {
-			if t.at <= end && (next == nil || t.at < next.at) {
-				next = t
-			}
-		}
-		if next == nil {
-			break
-		}
-		c.timers = slices.DeleteFunc(c.timers, func(t *fakeTimer) bool { return t == next })
-		c.now = next.at
-		c.mu.Unlock()
-		next.f()
-		c.mu.Lock()
-	}
-	c.now = end
-	c.mu.Unlock()
-}
-
-// Pending returns the time left on every armed timer, shortest first.
-func (c *fakeClock) Pending() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var ds []time.Duration
-	for _, t := range c.timers {
-		ds = append(ds, t.at-c.now)
-	}
-	slices.Sort(ds)
-	return ds
-}
 
 // server is an in-memory batch server: the receiver's rule of PROTOCOL.md
 // §6.2 per session, whatever the transport, and a record of every message
@@ -489,7 +410,7 @@ func mustPush(t *testing.T, s *Socket, msgs ...string) uint64 {
 }
 
 type rig struct {
-	clock *fakeClock
+	clock *clocktest.Fake
 	tr    *fakeTransport
 	srv   *server
 	sink  *fakeSink
@@ -500,7 +421,7 @@ type rig struct {
 // tweak the Options. Rand returns 0.5 unless set.
 func newRig(t *testing.T, srv *server, tweak func(*Options)) *rig {
 	t.Helper()
-	r := &rig{clock: newFakeClock(), srv: srv, sink: &fakeSink{}}
+	r := &rig{clock: clocktest.New(time.Hour), srv: srv, sink: &fakeSink{}}
 	r.tr = &fakeTransport{srv: srv}
 	o := Options{URL: "ws://example.test/ingest", FallbackURL: "http://example.test/ingest", Session: sess(1), Clock: r.clock, Rand: func() float64 { return 0.5 }}
 	if testing.Verbose() {

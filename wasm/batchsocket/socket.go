@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/protocol/batch"
+	"github.com/eventwire/eventwire/wasm/internal/backoff"
+	"github.com/eventwire/eventwire/wasm/internal/clock"
 )
 
 // ErrClosed is returned by Push after Close.
@@ -518,7 +520,7 @@ func (s *Socket) write(p []byte) bool {
 		s.lost(true, codeNoClose, "", false, err)
 		return false
 	}
-	now := s.now()
+	now := clock.Now(s.cfg.Clock)
 	s.lastSend = now
 	if s.awaiting == 0 {
 		s.awaiting = now
@@ -695,11 +697,7 @@ func (s *Socket) lost(wasOpen bool, code int, reason string, clean bool, err err
 // backoff returns the wait after the s.failures-th failure in a row: full
 // jitter, uniform in [0, min(max, base·2ⁿ⁻¹)).
 func (s *Socket) backoff() time.Duration {
-	ceil := s.cfg.ReconnectDelay
-	for i := 1; i < s.failures && ceil < s.cfg.ReconnectMaxDelay; i++ {
-		ceil *= 2
-	}
-	return time.Duration(s.cfg.Rand() * float64(min(ceil, s.cfg.ReconnectMaxDelay)))
+	return backoff.Full(0, s.cfg.ReconnectDelay, s.cfg.ReconnectMaxDelay, s.failures-1, s.cfg.Rand)
 }
 
 // useHTTP switches to HTTP POST, and schedules a WebSocket retry.
@@ -835,7 +833,7 @@ func (s *Socket) onTimer(k timerKind) {
 		s.pgen, s.pabort, s.httpOpen = 0, nil, false
 		s.lost(wasOpen, codeNoClose, "timeout", false, nil)
 	case timerHeartbeat:
-		now, iv := s.now(), s.cfg.HeartbeatInterval
+		now, iv := clock.Now(s.cfg.Clock), s.cfg.HeartbeatInterval
 		if s.awaiting != 0 && now-s.awaiting >= 3*iv {
 			s.abandon(codeTimeout, string(ReasonTimeout))
 			s.errorEvent(ReasonTimeout, 0, nil, false)
@@ -898,7 +896,7 @@ func (s *Socket) arm(k timerKind, d time.Duration) {
 	s.seq++
 	seq := s.seq
 	s.timerSeq[k] = seq
-	s.timers[k] = s.afterFunc(d, func() { s.post(input{kind: inTimer, timer: k, gen: seq}) })
+	s.timers[k] = clock.AfterFunc(s.cfg.Clock, d, func() { s.post(input{kind: inTimer, timer: k, gen: seq}) })
 }
 
 //go:noinline

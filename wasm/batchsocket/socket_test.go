@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/protocol/batch"
+	"github.com/eventwire/eventwire/wasm/internal/clock/clocktest"
 )
 
 func TestHelloThenBatchesThenAck(t *testing.T) {
@@ -684,7 +685,7 @@ func (*panicSink) Open(Kind) { panic("boom") }
 
 func TestPanicGoesToOnPanic(t *testing.T) {
 	var got any
-	clock := newFakeClock()
+	clock := clocktest.New(time.Hour)
 	tr := &fakeTransport{srv: newServer()}
 	s := New(Options{URL: "ws://x", FallbackURL: "http://x", Session: sess(1), Clock: clock,
 		OnPanic: func(v any) { got = v }}, tr, &panicSink{})

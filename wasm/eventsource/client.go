@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/protocol/sse"
+	"github.com/eventwire/eventwire/wasm/internal/backoff"
+	"github.com/eventwire/eventwire/wasm/internal/clock"
 )
 
 // errBodyBeforeResponse is reported when a transport breaks its contract.
@@ -520,23 +522,7 @@ func (c *Client) retryAfterFailure(reason Reason, err error) {
 // in [r, min(BackoffMax, max(r, 1s)·2ⁿ)].
 func (c *Client) backoff() time.Duration {
 	r := c.dec.Retry()
-	limit := c.cfg.BackoffMax
-	if limit <= r {
-		return r
-	}
-	ceil := max(r, minBackoffBase)
-	for i := 0; i < c.failures && ceil < limit; i++ {
-		if ceil > limit/2 {
-			ceil = limit
-			break
-		}
-		ceil *= 2
-	}
-	ceil = min(ceil, limit)
-	if ceil <= r {
-		return r
-	}
-	return r + time.Duration(c.cfg.Rand()*float64(ceil-r))
+	return backoff.Full(r, max(r, minBackoffBase), c.cfg.BackoffMax, c.failures, c.cfg.Rand)
 }
 
 // minBackoffBase is the smallest base of the backoff growth, so that
@@ -612,7 +598,7 @@ func (c *Client) arm(k timerKind, d time.Duration) {
 	c.seq++
 	seq := c.seq
 	c.timerSeq[k] = seq
-	c.timers[k] = c.afterFunc(d, func() {
+	c.timers[k] = clock.AfterFunc(c.cfg.Clock, d, func() {
 		defer c.guard()
 		c.post(msg{kind: msgTimer, timer: k, gen: seq})
 	})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/protocol/sse"
+	"github.com/eventwire/eventwire/wasm/internal/clock/clocktest"
 )
 
 const origin = "https://example.com"
@@ -963,7 +964,7 @@ type panicSink struct{ recSink }
 func (s *panicSink) Events(string, []sse.Event) { panic("listener bug") }
 
 func TestPanicInSinkClosesClient(t *testing.T) {
-	tr, clk := newFakeTransport(), newFakeClock()
+	tr, clk := newFakeTransport(), clocktest.New(0)
 	s := &panicSink{}
 	c := New(testURL, tr, s, Options{Clock: clk})
 	s.c = c
@@ -1024,7 +1025,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestOnPanicOnTimerGoroutine(t *testing.T) {
-	tr, clk := newFakeTransport(), newFakeClock()
+	tr, clk := newFakeTransport(), clocktest.New(0)
 	got := make(chan any, 1)
 	c := New(testURL, tr, panicErrorSink{}, Options{
 		Clock: clk, Mode: ModeStream, HeartbeatTimeout: time.Second,
@@ -1049,7 +1050,7 @@ func TestOnPanicOnTimerGoroutine(t *testing.T) {
 func TestOnPanicOnHeaderFuncGoroutine(t *testing.T) {
 	got := make(chan any, 1)
 	c := New(testURL, panicTransport{}, &recSink{}, Options{
-		Clock:      newFakeClock(),
+		Clock:      clocktest.New(0),
 		HeaderFunc: func() ([]Header, error) { return nil, nil },
 		OnPanic:    func(v any) { got <- v },
 	})

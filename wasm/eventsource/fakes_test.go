@@ -10,89 +10,8 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/protocol/sse"
+	"github.com/eventwire/eventwire/wasm/internal/clock/clocktest"
 )
-
-// fakeClock is a manual Clock: time moves only in Advance, which runs the
-// due timers in deadline order on the caller's goroutine.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	c  *fakeClock
-	at time.Time
-	f  func()
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now.Sub(fakeEpoch)
-}
-
-var fakeEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{c: c, at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-func (t *fakeTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	i := slices.Index(t.c.timers, t)
-	if i < 0 {
-		return false
-	}
-	t.c.timers = slices.Delete(t.c.timers, i, i+1)
-	return true
-}
-
-// Advance moves the time forward by d, firing every timer due meanwhile at
-// its own deadline.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	end := c.now.Add(d)
-	for {
-		var next *fakeTimer
-		for _, t := range c.timers {
-			if !t.at.After(end) && (next == nil || t.at.Before(next.at)) {
-				next = t
-			}
-		}
-		if next == nil {
-			break
-		}
-		c.timers = slices.DeleteFunc(c.timers, func(t *fakeTimer) bool { return t == next })
-		c.now = next.at
-		c.mu.Unlock()
-		next.f()
-		c.mu.Lock()
-	}
-	c.now = end
-	c.mu.Unlock()
-}
-
-// Pending returns the time left on every armed timer, shortest first.
-func (c *fakeClock) Pending() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var ds []time.Duration
-	for _, t := range c.timers {
-		ds = append(ds, t.at.Sub(c.now))
-	}
-	slices.Sort(ds)
-	return ds
-}
 
 // fakeConn is one request made through a fakeTransport.
 type fakeConn struct {
@@ -270,7 +189,7 @@ type harness struct {
 	c    *Client
 	tr   *fakeTransport
 	sink *recSink
-	clk  *fakeClock
+	clk  *clocktest.Fake
 }
 
 const testURL = "https://example.com/events"
@@ -280,7 +199,7 @@ func newHarness(t *testing.T, opts Options) *harness {
 }
 
 func newHarnessURL(t *testing.T, url string, opts Options) *harness {
-	h := &harness{t: t, tr: newFakeTransport(), sink: &recSink{}, clk: newFakeClock()}
+	h := &harness{t: t, tr: newFakeTransport(), sink: &recSink{}, clk: clocktest.New(0)}
 	if opts.Clock == nil {
 		opts.Clock = h.clk
 	}
