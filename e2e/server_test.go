@@ -38,6 +38,8 @@ type serverConfig struct {
 	// NoHijack turns off SSEHandler.Hijack, which the server binary turns
 	// on by default.
 	NoHijack bool
+	// IngestSink, when set, turns on batch ingest at /ingest into it.
+	IngestSink server.Sink
 	// Extra mounts further handlers on the mux (pattern -> handler).
 	Extra map[string]http.Handler
 }
@@ -108,6 +110,8 @@ func (s *testServer) serve(ln net.Listener, hold bool) {
 		LongPollWait: s.cfg.LongPollWait,
 		Heartbeat:    s.cfg.Heartbeat,
 		Hijack:       !s.cfg.NoHijack, // the binary's default
+		Ingest:       s.cfg.IngestSink != nil,
+		IngestSink:   s.cfg.IngestSink,
 		Logger:       logger,
 	})
 	if err != nil {
