@@ -1,7 +1,7 @@
 # eventwire — thin targets; the logic lives in scripts/ and Go programs.
 # make run     build and start the demo server on http://localhost:8080
 # make test    vet (native + js/wasm), unit tests with -race, wasm tests in node, e2e in headless Chromium
-# make bench   benchmarks (protocol, server load)
+# make bench   benchmarks: protocol codecs, server load, browser (EventSource vs peers, BatchSocket vs raw WebSocket)
 
 GO        ?= go
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
@@ -28,6 +28,7 @@ test: deps vet unit wasmtest build jstest e2e
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags bench ./e2e/
 	GOOS=js GOARCH=wasm $(GO) vet ./protocol/... ./wasm/...
 
 unit:
@@ -46,6 +47,7 @@ e2e: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./protocol/...
 	scripts/bench-server.sh
+	$(GO) test -tags bench -count=1 -run '^(TestBrowserBench|TestBatchBench)$$' -v -timeout 20m ./e2e/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime $(FUZZTIME) ./protocol/sse

@@ -1,3 +1,5 @@
+//go:build bench
+
 package e2e
 
 import (
@@ -29,9 +31,9 @@ import (
 // the targets with PASS/MISS as information: nothing here fails on a
 // time.
 //
-// It runs only when EVENTWIRE_BENCH=1 (make bench), never in make test:
+// It is built only with the bench tag (make bench), never in make test:
 //
-//	EVENTWIRE_BENCH=1 go test -count=1 -run '^TestBatchBench$' -v -timeout 10m ./e2e/
+//	go test -tags bench -count=1 -run '^TestBatchBench$' -v -timeout 10m ./e2e/
 //
 // EVENTWIRE_BATCH_BENCH_OUT=FILE also writes the report to FILE.
 
@@ -190,9 +192,6 @@ type batchBenchKey struct {
 }
 
 func TestBatchBench(t *testing.T) {
-	if os.Getenv("EVENTWIRE_BENCH") != "1" {
-		t.Skip("the BatchSocket benchmark runs with EVENTWIRE_BENCH=1 (make bench)")
-	}
 	sink := &batchBenchSink{}
 	srv := startBatchServer(t, batchServerConfig{
 		Sink:  sink,

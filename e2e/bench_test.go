@@ -1,3 +1,5 @@
+//go:build bench
+
 package e2e
 
 import (
@@ -20,9 +22,9 @@ import (
 // the targets with PASS/MISS as information: nothing here fails on a
 // time.
 //
-// It runs only when EVENTWIRE_BENCH=1 (make bench), never in make test:
+// It is built only with the bench tag (make bench), never in make test:
 //
-//	EVENTWIRE_BENCH=1 go test -count=1 -run '^TestBrowserBench$' -v -timeout 10m ./e2e/
+//	go test -tags bench -count=1 -run '^TestBrowserBench$' -v -timeout 10m ./e2e/
 //
 // EVENTWIRE_BENCH_OUT=FILE also writes the report to FILE.
 // EVENTWIRE_BENCH_PROFILE=1 adds V8 CPU profiles of eventwire's paths to the
@@ -147,9 +149,6 @@ type benchRun struct {
 }
 
 func TestBrowserBench(t *testing.T) {
-	if os.Getenv("EVENTWIRE_BENCH") != "1" {
-		t.Skip("the browser benchmark runs with EVENTWIRE_BENCH=1 (make bench)")
-	}
 	distDir(t)
 	lib := bundlePeers(t)
 	srv := startServer(t, serverConfig{Dist: true, Extra: benchHandlers(t, lib)})
