@@ -7,16 +7,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
 	"github.com/eventwire/eventwire/protocol/batch"
@@ -208,7 +205,7 @@ func TestBatchBench(t *testing.T) {
 			notes = append(notes, fmt.Sprintf("time budget (%v) reached: %d of %d repetitions", batchBenchBudget, rep, batchBenchReps))
 			break
 		}
-		tab := batchBenchTab(t)
+		tab := openBenchTab(t, "the benchmark needs a browser")
 		tab.navigate(srv.URL() + "/e2e/batch/bench.html")
 		tab.waitFor("the bench page to load", `globalThis.state && state.phase !== "loading"`)
 		if msg := evalJS[string](tab.page, `state.importError || ""`); msg != "" {
@@ -237,57 +234,7 @@ func TestBatchBench(t *testing.T) {
 		}
 		reps = rep + 1
 	}
-	report := batchBenchReport(samples, errs, notes, reps, ua)
-	fmt.Print("\n" + report)
-	if out := os.Getenv("EVENTWIRE_BATCH_BENCH_OUT"); out != "" {
-		if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
-			t.Errorf("failed to write %s: %v", out, err)
-		}
-	}
-}
-
-// batchBenchTab opens a tab in a fresh browser context of the main browser
-// (a fresh cache, a fresh wasm instance), closed when the rep ends; page
-// exceptions are reported in the notes rather than failing the benchmark.
-func batchBenchTab(t *testing.T) *benchTabB {
-	t.Helper()
-	if chromiumErr != nil {
-		t.Fatalf("the benchmark needs a browser: %v", chromiumErr)
-	}
-	if mainBrowser.err != nil {
-		t.Fatalf("the benchmark needs a browser: %v", mainBrowser.err)
-	}
-	ctx, cancel := chromedp.NewContext(mainBrowser.ctx, chromedp.WithNewBrowserContext())
-	p := &page{t: t, ctx: ctx, con: &consoleLog{markers: map[string]chan struct{}{}, done: make(chan struct{})}}
-	go p.con.collect(chromedp.Console(ctx))
-	return &benchTabB{page: p, cancel: cancel}
-}
-
-type benchTabB struct {
-	*page
-	cancel func()
-}
-
-func (tab *benchTabB) close() []string {
-	tab.finish()
-	tab.cancel()
-	<-tab.con.done
-	tab.con.mu.Lock()
-	defer tab.con.mu.Unlock()
-	var bad []string
-	for _, m := range tab.con.msgs {
-		if m.IsException() || strings.Contains(m.Text, "panic:") {
-			bad = append(bad, m.Text+stackText(m))
-		}
-	}
-	return bad
-}
-
-// batchBenchEval evaluates expr, awaiting a promise, within timeout.
-func batchBenchEval[T any](p *page, expr string, timeout time.Duration) (T, error) {
-	ctx, cancel := context.WithTimeout(p.ctx, timeout)
-	defer cancel()
-	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	printReport(t, batchBenchReport(samples, errs, notes, reps, ua), "EVENTWIRE_BATCH_BENCH_OUT")
 }
 
 // batchBenchMeasure runs one measure in the tab.
@@ -299,10 +246,10 @@ func batchBenchMeasure(p *page, srv *batchServer, sink *batchBenchSink, c batchB
 		opts = `{maxQueueBytes: 1 << 30}`
 	}
 	runtime.GC()
-	if _, err := batchBenchEval[bool](p, fmt.Sprintf(`bench.prepare(%q, %d, %s)`, c.kind, c.size, opts), 20*time.Second); err != nil {
+	if _, err := evalWithin[bool](p, fmt.Sprintf(`bench.prepare(%q, %d, %s)`, c.kind, c.size, opts), 20*time.Second); err != nil {
 		return batchBenchSample{}, fmt.Errorf("prepare: %w", err)
 	}
-	defer func() { _, _ = batchBenchEval[bool](p, `bench.finish()`, 10*time.Second) }()
+	defer func() { _, _ = evalWithin[bool](p, `bench.finish()`, 10*time.Second) }()
 	// Let the HELLO and its ACK pass before counting.
 	time.Sleep(200 * time.Millisecond)
 	wire0, msgs0, bytes0 := srv.ln.read.Load(), sink.messages.Load(), sink.bytes.Load()
@@ -311,7 +258,7 @@ func batchBenchMeasure(p *page, srv *batchServer, sink *batchBenchSink, c batchB
 		SendMS float64        `json:"sendMs"`
 		Stats  map[string]any `json:"stats"`
 	}
-	r, err := batchBenchEval[result](p, fmt.Sprintf(`bench.run(%d, %d)`, c.n, batchBenchRunTimeout.Milliseconds()), batchBenchRunTimeout+10*time.Second)
+	r, err := evalWithin[result](p, fmt.Sprintf(`bench.run(%d, %d)`, c.n, batchBenchRunTimeout.Milliseconds()), batchBenchRunTimeout+10*time.Second)
 	if err != nil {
 		return batchBenchSample{}, fmt.Errorf("run: %w", err)
 	}
@@ -327,31 +274,6 @@ func batchBenchMeasure(p *page, srv *batchServer, sink *batchBenchSink, c batchB
 	return s, nil
 }
 
-func batchMedian(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// batchThousands formats v with thousands separators.
-func batchThousands(v float64) string {
-	s := strconv.FormatInt(int64(v+0.5), 10)
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
-
 func batchBenchReport(samples map[batchBenchKey][]batchBenchSample, errs map[batchBenchKey][]string, notes []string, reps int, ua string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## BatchSocket benchmark\n\n")
@@ -365,7 +287,7 @@ func batchBenchReport(samples map[batchBenchKey][]batchBenchSample, errs map[bat
 		k := batchBenchKey{c.kind, c.size}
 		ss := samples[k]
 		if len(ss) == 0 {
-			fmt.Fprintf(&b, "| %s | %d B | %s | failed: %s | | | | |\n", batchBenchLabels[c.kind], c.size, batchThousands(float64(c.n)), strings.Join(errs[k], "; "))
+			fmt.Fprintf(&b, "| %s | %d B | %s | failed: %s | | | | |\n", batchBenchLabels[c.kind], c.size, commas(float64(c.n)), strings.Join(errs[k], "; "))
 			continue
 		}
 		var rates, sendRates, wire, over, proto []float64
@@ -378,14 +300,14 @@ func batchBenchReport(samples map[batchBenchKey][]batchBenchSample, errs map[bat
 				proto = append(proto, v)
 			}
 		}
-		rate[k], framing[k] = batchMedian(rates), batchMedian(over)
+		rate[k], framing[k] = median(rates), median(over)
 		protoCell := "n/a"
 		if len(proto) > 0 {
-			protoFraming[k] = batchMedian(proto)
+			protoFraming[k] = median(proto)
 			protoCell = fmt.Sprintf("%.2f", protoFraming[k])
 		}
-		fmt.Fprintf(&b, "| %s | %d B | %s | %s | %s | %.2f | %.2f | %s |\n", batchBenchLabels[c.kind], c.size, batchThousands(float64(c.n)),
-			batchThousands(rate[k]), batchThousands(batchMedian(sendRates)), batchMedian(wire), framing[k], protoCell)
+		fmt.Fprintf(&b, "| %s | %d B | %s | %s | %s | %.2f | %.2f | %s |\n", batchBenchLabels[c.kind], c.size, commas(float64(c.n)),
+			commas(rate[k]), commas(median(sendRates)), median(wire), framing[k], protoCell)
 	}
 	fmt.Fprintf(&b, "\nRatios BatchSocket / raw (acked msgs/s):")
 	for _, size := range []int{100, 1024} {
@@ -398,17 +320,11 @@ func batchBenchReport(samples map[batchBenchKey][]batchBenchSample, errs map[bat
 		batch.MessageSize(100)-100, batch.MessageSize(1024)-1024)
 
 	fmt.Fprintf(&b, "### Targets (information, not a test result)\n\n| target | measured | |\n|---|---:|---|\n")
-	passMiss := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "MISS"
-	}
 	k100, r100 := batchBenchKey{"batchsocket", 100}, batchBenchKey{"raw", 100}
 	if v, ok := rate[k100]; ok && v > 0 {
-		fmt.Fprintf(&b, "| ≥ %s acked msgs/s of 100 B | %s | %s |\n", batchThousands(batchTargetRate), batchThousands(v), passMiss(v >= batchTargetRate))
+		fmt.Fprintf(&b, "| ≥ %s acked msgs/s of 100 B | %s | %s |\n", commas(batchTargetRate), commas(v), passMiss(v >= batchTargetRate))
 	} else {
-		fmt.Fprintf(&b, "| ≥ %s acked msgs/s of 100 B | n/a | MISS |\n", batchThousands(batchTargetRate))
+		fmt.Fprintf(&b, "| ≥ %s acked msgs/s of 100 B | n/a | MISS |\n", commas(batchTargetRate))
 	}
 	if v, raw := rate[k100], rate[r100]; v > 0 && raw > 0 {
 		fmt.Fprintf(&b, "| ≥ %dx raw one-message-per-frame, 100 B | %.1fx | %s |\n", batchTargetRatio, v/raw, passMiss(v/raw >= batchTargetRatio))
@@ -425,11 +341,8 @@ func batchBenchReport(samples map[batchBenchKey][]batchBenchSample, errs map[bat
 			fmt.Fprintf(&b, "| ≤ %.0f B framing per 100 B message, %s | n/a | MISS |\n", batchTargetFraming, f.what)
 		}
 	}
-	if len(notes) > 0 {
-		fmt.Fprintf(&b, "\nNotes:\n")
-		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s\n", n)
-		}
+	if list := notesList(notes); list != "" {
+		b.WriteString("\n" + list)
 	}
 	return b.String()
 }

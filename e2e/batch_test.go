@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,7 +24,7 @@ import (
 // e2e/testdata/batch sends through the real client (dist/eventwire.js and its
 // wasm) to the real ingest endpoint (server.Config{Ingest: true}), and the
 // test checks at the Sink that every message arrived exactly once and in
-// order, under faults injected on loopback by wsProxy.
+// order, under faults injected on loopback by faultProxy (faults_test.go).
 
 // Bounds of the longer waits. They only guard against a hang; no test
 // asserts a duration.
@@ -84,29 +83,7 @@ func openBatchPage(p *page, base string) {
 // waitLong is waitFor with a longer bound.
 func waitLong(p *page, what, cond string, timeout time.Duration) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, timeout+5*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
-		chromedp.WithPollingInterval(50*time.Millisecond),
-		chromedp.WithPollingTimeout(timeout)))
-	if err != nil {
-		if errors.Is(err, chromedp.ErrPollingTimeout) {
-			err = fmt.Errorf("not true after %v", timeout)
-		}
-		p.t.Fatalf("waiting for %s (%s): %v\npage state: %s", what, cond, err, p.state())
-	}
-}
-
-// evalLong is evalJS with a longer bound.
-func evalLong[T any](p *page, expr string, timeout time.Duration) T {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, timeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		p.t.Fatalf("failed to evaluate %s: %v\npage state: %s", expr, err, p.state())
-	}
-	return v
+	p.poll(what, cond, timeout, 50*time.Millisecond)
 }
 
 // idbRecord is one record of bt.idbDump.
@@ -166,22 +143,11 @@ func onlySession(t *testing.T, sink *recordingSink) batch.SessionID {
 // the test.
 func newClosablePage(t *testing.T) (*page, func()) {
 	t.Helper()
-	if chromiumErr != nil {
-		t.Fatalf("e2e tests need a browser: %v", chromiumErr)
-	}
-	if mainBrowser.err != nil {
-		t.Fatalf("e2e tests need a browser: %v", mainBrowser.err)
-	}
-	ctx, cancel := chromedp.NewContext(mainBrowser.ctx, chromedp.WithNewBrowserContext())
-	p := &page{t: t, ctx: ctx, con: &consoleLog{markers: map[string]chan struct{}{}, done: make(chan struct{})}}
-	go p.con.collect(chromedp.Console(ctx))
+	p, cancel := openTab(t, mainBrowser, "e2e tests need a browser")
+	ctx := p.ctx
 	var closed atomic.Bool
 	t.Cleanup(func() {
-		if !closed.Load() {
-			p.finish()
-		}
-		cancel()
-		<-p.con.done
+		p.stop(!closed.Load(), cancel)
 		p.check()
 	})
 	closeTab := func() {
@@ -207,36 +173,17 @@ func newClosablePage(t *testing.T) (*page, func()) {
 func TestBatchDeliveryUnderCuts(t *testing.T) {
 	const total = 100_000
 	srv := startBatchServer(t, batchServerConfig{})
-	px := newWSProxy(t, srv.addr)
+	px := newFaultProxy(t, srv.addr)
 	p := newPage(t)
 	openBatchPage(p, px.URL())
 	p.run(`bt.open({})`)
 	p.waitFor("the first open event", `state.counts.open >= 1`)
 
-	stop := make(chan struct{})
-	cutsDone := make(chan [2]int)
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		ticks, cut := 0, 0
-		for {
-			select {
-			case <-stop:
-				cutsDone <- [2]int{ticks, cut}
-				return
-			case <-tick.C:
-				ticks++
-				if px.cut() > 0 {
-					cut++
-				}
-			}
-		}
-	}()
+	stopCuts := px.cutEvery(time.Second)
 	start := time.Now()
 	p.run(`bt.sendPaced("c", ` + strconv.Itoa(total) + `, 1250, 100, 0)`)
 	waitLong(p, "all messages sent and acknowledged", `state.paced.flushed || state.paced.error`, batchLongWait)
-	close(stop)
-	cuts := <-cutsDone
+	ticks, cuts := stopCuts()
 	elapsed := time.Since(start)
 	if e := evalJS[string](p, `JSON.stringify(state.paced.error)`); e != "null" {
 		t.Fatalf("the page failed to send: %s", e)
@@ -248,14 +195,14 @@ func TestBatchDeliveryUnderCuts(t *testing.T) {
 	checkSession(t, sink, session, total, batchMessage("c", 0))
 	is := srv.Ingest().Stats()
 	t.Logf("%d messages in %v; %d cuts of %d ticks hit an open WebSocket; page stats %+v; server: %d frames, %d duplicates dropped, %d gaps; delivered via %v",
-		total, elapsed.Round(time.Millisecond), cuts[1], cuts[0], st, is.Frames, is.Duplicates, is.Gaps, sink.via(session))
+		total, elapsed.Round(time.Millisecond), cuts, ticks, st, is.Frames, is.Duplicates, is.Gaps, sink.via(session))
 	// The point of the test: the connection really was lost several times
 	// while messages were in flight.
-	if cuts[1] < 3 {
-		t.Errorf("only %d cuts hit an open WebSocket; the test needs at least 3", cuts[1])
+	if cuts < 3 {
+		t.Errorf("only %d cuts hit an open WebSocket; the test needs at least 3", cuts)
 	}
 	if st.Reconnects < 3 {
-		t.Errorf("stats.reconnects = %d after %d cuts, want at least 3", st.Reconnects, cuts[1])
+		t.Errorf("stats.reconnects = %d after %d cuts, want at least 3", st.Reconnects, cuts)
 	}
 	if st.Acked != total || st.Queued != 0 || st.InFlight != 0 {
 		t.Errorf("stats after flush() = %+v, want acked %d and nothing queued or in flight", st, total)
@@ -329,9 +276,9 @@ func TestBatchReloadPersisted(t *testing.T) {
 // arrives over HTTP POST.
 func TestBatchHTTPFallback(t *testing.T) {
 	const total = 5000
-	run := func(t *testing.T, opts string, setup func(p *page, px *wsProxy)) (*batchServer, *wsProxy, *page) {
+	run := func(t *testing.T, opts string, setup func(p *page, px *faultProxy)) (*batchServer, *faultProxy, *page) {
 		srv := startBatchServer(t, batchServerConfig{})
-		px := newWSProxy(t, srv.addr)
+		px := newFaultProxy(t, srv.addr)
 		p := newPage(t)
 		setup(p, px)
 		openBatchPage(p, px.URL())
@@ -363,7 +310,7 @@ func TestBatchHTTPFallback(t *testing.T) {
 	t.Run("upgrade-refused", func(t *testing.T) {
 		// websocketRetry: while on HTTP, the WebSocket is tried again
 		// every second.
-		srv, px, p := run(t, `{websocketRetry: 1000}`, func(p *page, px *wsProxy) { px.setMode(proxyRefuse) })
+		srv, px, p := run(t, `{websocketRetry: 1000}`, func(p *page, px *faultProxy) { px.setMode(proxyRefuse) })
 		if px.refused.Load() == 0 {
 			t.Errorf("the proxy refused no WebSocket handshake: the client never tried")
 		}
@@ -381,7 +328,7 @@ func TestBatchHTTPFallback(t *testing.T) {
 		}
 	})
 	t.Run("no-websocket", func(t *testing.T) {
-		_, px, _ := run(t, `{}`, func(p *page, px *wsProxy) {
+		_, px, _ := run(t, `{}`, func(p *page, px *faultProxy) {
 			p.in(t).addInitScript(batchInitScript(t, "no-websocket.js"))
 		})
 		if n := px.wsConns.Load(); n != 0 {
@@ -404,7 +351,7 @@ func TestBatchKeepaliveTail(t *testing.T) {
 	const total = 300 // about 30 KB: within one keepalive frame
 	run := func(t *testing.T, hide bool) {
 		srv := startBatchServer(t, batchServerConfig{})
-		px := newWSProxy(t, srv.addr)
+		px := newFaultProxy(t, srv.addr)
 		px.setMode(proxyStall)
 		p, closeTab := newClosablePage(t)
 		openBatchPage(p, px.URL())
@@ -467,7 +414,7 @@ func TestBatchBackpressure(t *testing.T) {
 	)
 	run := func(t *testing.T, policy string) (*batchServer, *page, fillResult) {
 		srv := startBatchServer(t, batchServerConfig{})
-		px := newWSProxy(t, srv.addr)
+		px := newFaultProxy(t, srv.addr)
 		px.rcvBuf = 64 << 10 // little kernel buffering, so bufferedAmount grows sooner
 		px.setMode(proxyStall)
 		p := newPage(t)

@@ -86,7 +86,7 @@ func (b *benchRun) profile() {
 			continue
 		}
 		tab := b.openBenchPage()
-		r, err := benchEval[jsResult](tab.page, fmt.Sprintf(`bench.latency(%q, %d, %d, %d, %d, { chunkProbe: true })`,
+		r, err := evalWithin[jsResult](tab.page, fmt.Sprintf(`bench.latency(%q, %d, %d, %d, %d, { chunkProbe: true })`,
 			c, benchLatN, benchLatEvery, benchLatWarm, latTimeout.Milliseconds()), latTimeout+20*time.Second)
 		tab.close()
 		switch {
@@ -109,7 +109,7 @@ func profileStart(tab *benchTab, url string) (string, error) {
 	if err := startProfiler(tab.ctx); err != nil {
 		return "", err
 	}
-	st, err := benchEval[firstState](tab.page, `(run(), new Promise((resolve) => {
+	st, err := evalWithin[firstState](tab.page, `(run(), new Promise((resolve) => {
 		const check = () => (state.phase !== "running" ? resolve(state) : setTimeout(check, 5));
 		check();
 	}))`, benchFirstTimeout)
@@ -163,7 +163,7 @@ func summary(head string, p *profiler.Profile) string {
 // summarises the profile.
 func profileRun(tab *benchTab, c, what, prep, expr string, timeout time.Duration) (string, error) {
 	// Load the library first: the profile covers the stream only.
-	if v, err := benchEval[jsResult](tab.page, prep+`.then((r) => ({ na: r.na ?? "" }))`, benchMeasureTimeout); err != nil {
+	if v, err := evalWithin[jsResult](tab.page, prep+`.then((r) => ({ na: r.na ?? "" }))`, benchMeasureTimeout); err != nil {
 		return "", err
 	} else if v.NA != "" {
 		return "", errors.New(v.NA)
@@ -172,7 +172,7 @@ func profileRun(tab *benchTab, c, what, prep, expr string, timeout time.Duration
 	if err := startProfiler(ctx); err != nil {
 		return "", err
 	}
-	r, err := benchEval[jsResult](tab.page, expr, timeout+20*time.Second)
+	r, err := evalWithin[jsResult](tab.page, expr, timeout+20*time.Second)
 	res, stopErr := chromedp.Call(ctx, profiler.Stop, cdp.Empty{})
 	switch {
 	case err != nil:

@@ -23,18 +23,6 @@ const (
 	wasmBudgetBrotli = 650_000
 )
 
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // values maps the successful samples of a measure to numbers.
 func (b *benchRun) values(measure, c string, f func(jsResult) float64) []float64 {
 	var out []float64
@@ -85,24 +73,6 @@ func stat(v []float64) (float64, bool) {
 		return 0, false
 	}
 	return median(v), true
-}
-
-// commas formats an integer with thousands separators.
-func commas(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }
 
 // cell formats a median, or says why there is none.
@@ -208,10 +178,7 @@ func (b *benchRun) report() string {
 	target := func(name, goal, result string, pass, known bool) {
 		status := "n/a"
 		if known {
-			status = "MISS"
-			if pass {
-				status = "PASS"
-			}
+			status = passMiss(pass)
 		}
 		fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", name, goal, result, status)
 	}
@@ -328,12 +295,8 @@ func (b *benchRun) report() string {
 		}
 	}
 	notes = append(notes, b.notes...)
-	if len(notes) > 0 {
-		w.WriteString("Notes:\n")
-		for _, n := range notes {
-			fmt.Fprintf(&w, "- %s\n", n)
-		}
-		w.WriteString("\n")
+	if list := notesList(notes); list != "" {
+		w.WriteString(list + "\n")
 	}
 	return w.String()
 }

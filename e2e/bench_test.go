@@ -3,15 +3,11 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // The browser benchmark: native EventSource, eventwire (MessageEvent dispatch
@@ -166,7 +162,7 @@ func TestBrowserBench(t *testing.T) {
 		// The profile needs to know what is available.
 		for _, c := range benchContenders {
 			tab := b.openBenchPage()
-			if r, err := benchEval[jsResult](tab.page, fmt.Sprintf(`bench.prepare(%q).then((r) => ({ na: r.na ?? "" }))`, c), benchMeasureTimeout); err == nil && r.NA != "" {
+			if r, err := evalWithin[jsResult](tab.page, fmt.Sprintf(`bench.prepare(%q).then((r) => ({ na: r.na ?? "" }))`, c), benchMeasureTimeout); err == nil && r.NA != "" {
 				b.na[c] = r.NA
 			}
 			tab.close()
@@ -188,13 +184,7 @@ func TestBrowserBench(t *testing.T) {
 	if profile == "1" || profile == "only" {
 		b.profile()
 	}
-	report := b.report()
-	fmt.Print("\n" + report)
-	if out := os.Getenv("EVENTWIRE_BENCH_OUT"); out != "" {
-		if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
-			t.Errorf("failed to write %s: %v", out, err)
-		}
-	}
+	printReport(t, b.report(), "EVENTWIRE_BENCH_OUT")
 }
 
 // bundlePeers bundles event-source-polyfill and @microsoft/fetch-event-source
@@ -230,52 +220,9 @@ func (b *benchRun) rep(rep int) {
 	}
 }
 
-// benchTab is a tab in a fresh browser context (so a fresh cache) of the
-// main browser, with its console captured. Unlike newPage it closes when the
-// measure ends, and it reports page exceptions to the bench rather than
-// failing the test.
-type benchTab struct {
-	*page
-	cancel func()
-}
-
 func (b *benchRun) openTab() *benchTab {
-	t := b.t
-	t.Helper()
-	if chromiumErr != nil {
-		t.Fatalf("the browser benchmark needs a browser: %v", chromiumErr)
-	}
-	if mainBrowser.err != nil {
-		t.Fatalf("the browser benchmark needs a browser: %v", mainBrowser.err)
-	}
-	ctx, cancel := chromedp.NewContext(mainBrowser.ctx, chromedp.WithNewBrowserContext())
-	p := &page{t: t, ctx: ctx, con: &consoleLog{markers: map[string]chan struct{}{}, done: make(chan struct{})}}
-	go p.con.collect(chromedp.Console(ctx))
-	return &benchTab{page: p, cancel: cancel}
-}
-
-// close closes the tab and returns the uncaught exceptions and Go panics its
-// console saw.
-func (tab *benchTab) close() []string {
-	tab.finish()
-	tab.cancel()
-	<-tab.con.done
-	tab.con.mu.Lock()
-	defer tab.con.mu.Unlock()
-	var bad []string
-	for _, m := range tab.con.msgs {
-		if m.IsException() || strings.Contains(m.Text, "panic:") {
-			bad = append(bad, m.Text+stackText(m))
-		}
-	}
-	return bad
-}
-
-// benchEval evaluates expr, awaiting a promise, within timeout.
-func benchEval[T any](p *page, expr string, timeout time.Duration) (T, error) {
-	ctx, cancel := context.WithTimeout(p.ctx, timeout)
-	defer cancel()
-	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	b.t.Helper()
+	return openBenchTab(b.t, "the browser benchmark needs a browser")
 }
 
 // openBenchPage opens bench.html in a new tab.
@@ -296,14 +243,14 @@ func (b *benchRun) fail(k benchKey, format string, args ...any) {
 // call also reads the page's environment.
 func (b *benchRun) ceiling(tab *benchTab) (jsResult, bool) {
 	if b.info.UserAgent == "" {
-		info, err := benchEval[pageInfo](tab.page, `bench.info()`, evalTimeout)
+		info, err := evalWithin[pageInfo](tab.page, `bench.info()`, evalTimeout)
 		if err != nil {
 			b.t.Fatalf("bench.info(): %v", err)
 		}
 		b.info = info
 	}
 	k := benchKey{mSmall, "ceiling"}
-	r, err := benchEval[jsResult](tab.page, fmt.Sprintf(`bench.ceiling(%d, %d)`, benchSmallN, benchSmallSize), benchMeasureTimeout)
+	r, err := evalWithin[jsResult](tab.page, fmt.Sprintf(`bench.ceiling(%d, %d)`, benchSmallN, benchSmallSize), benchMeasureTimeout)
 	if err != nil {
 		b.fail(k, "%v", err)
 		return r, false
@@ -337,7 +284,7 @@ func (b *benchRun) streams(c string) {
 		k := benchKey{run.measure, c}
 		// The page's own timeout fires first; this one guards a hung page
 		// (and the wasm load of prepare()).
-		r, err := benchEval[jsResult](tab.page, run.expr, run.timeout+20*time.Second)
+		r, err := evalWithin[jsResult](tab.page, run.expr, run.timeout+20*time.Second)
 		switch {
 		case err != nil:
 			b.fail(k, "%v", err)
@@ -366,7 +313,7 @@ func (b *benchRun) first(c string) {
 	k := benchKey{mFirst, c}
 	tab := b.openTab()
 	tab.navigate(b.base + "/bench/first.html?c=" + c)
-	s, err := benchEval[firstState](tab.page, `new Promise((resolve) => {
+	s, err := evalWithin[firstState](tab.page, `new Promise((resolve) => {
 		const check = () => (state.phase !== "running" ? resolve(state) : setTimeout(check, 5));
 		check();
 	})`, benchFirstTimeout)

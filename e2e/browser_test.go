@@ -223,26 +223,44 @@ func newTLSPage(t *testing.T) *page {
 
 func newPageIn(t *testing.T, b *browserProc) *page {
 	t.Helper()
+	p, cancel := openTab(t, b, "e2e tests need a browser")
+	t.Cleanup(func() {
+		p.stop(true, cancel)
+		p.check()
+	})
+	return p
+}
+
+// openTab opens a tab in a new browser context of b, with its console
+// captured from the first navigation on; the caller closes it (stop). need
+// starts the failure message when there is no browser.
+func openTab(t *testing.T, b *browserProc, need string) (p *page, cancel func()) {
+	t.Helper()
 	if chromiumErr != nil {
-		t.Fatalf("e2e tests need a browser: %v", chromiumErr)
+		t.Fatalf("%s: %v", need, chromiumErr)
 	}
 	if b.err != nil {
-		t.Fatalf("e2e tests need a browser: %v", b.err)
+		t.Fatalf("%s: %v", need, b.err)
 	}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	p := &page{t: t, ctx: ctx, con: newConsoleLog()}
+	p = &page{t: t, ctx: ctx, con: newConsoleLog()}
 
 	// Console subscribes when it returns and opens the tab, so every message
 	// from the first navigation on is captured.
 	messages := chromedp.Console(ctx)
 	go p.con.collect(messages)
-	t.Cleanup(func() {
+	return p, cancel
+}
+
+// stop closes the tab (or detaches from the worker) with cancel and waits
+// until its console is collected; drain first makes sure that every message
+// the page wrote so far is in (see finish).
+func (p *page) stop(drain bool, cancel func()) {
+	if drain {
 		p.finish()
-		cancel()
-		<-p.con.done
-		p.check()
-	})
-	return p
+	}
+	cancel()
+	<-p.con.done
 }
 
 func (c *consoleLog) collect(messages iter.Seq2[chromedp.ConsoleMessage, error]) {
@@ -401,9 +419,7 @@ func (p *page) attachWorker(kind, suffix string) *page {
 		p.t.Fatalf("failed to attach to the %s %s: %v", kind, suffix, err)
 	}
 	p.t.Cleanup(func() {
-		w.finish()
-		cancel()
-		<-w.con.done
+		w.stop(true, cancel)
 		w.check()
 	})
 	return w
@@ -485,13 +501,26 @@ func (p *page) navigate(url string) {
 // value into T. An exception or a decode error fails the test.
 func evalJS[T any](p *page, expr string) T {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, evalTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	return evalLong[T](p, expr, evalTimeout)
+}
+
+// evalLong is evalJS with another bound than evalTimeout.
+func evalLong[T any](p *page, expr string, timeout time.Duration) T {
+	p.t.Helper()
+	v, err := evalWithin[T](p, expr, timeout)
 	if err != nil {
 		p.t.Fatalf("failed to evaluate %s: %v\npage state: %s", expr, err, p.state())
 	}
 	return v
+}
+
+// evalWithin evaluates expr in the page within timeout, awaits a promise
+// result, and decodes the value into T; it returns the error rather than
+// failing the test.
+func evalWithin[T any](p *page, expr string, timeout time.Duration) (T, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
 
 // run evaluates expr for its side effects.
@@ -504,14 +533,21 @@ func (p *page) run(expr string) {
 // what says in the failure message what was awaited.
 func (p *page) waitFor(what, cond string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout+5*time.Second)
+	p.poll(what, cond, waitTimeout, 20*time.Millisecond)
+}
+
+// poll waits until cond is truthy in the page, evaluating it every interval,
+// and fails the test after timeout.
+func (p *page) poll(what, cond string, timeout, interval time.Duration) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, timeout+5*time.Second)
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
-		chromedp.WithPollingInterval(20*time.Millisecond),
-		chromedp.WithPollingTimeout(waitTimeout)))
+		chromedp.WithPollingInterval(interval),
+		chromedp.WithPollingTimeout(timeout)))
 	if err != nil {
 		if errors.Is(err, chromedp.ErrPollingTimeout) {
-			err = fmt.Errorf("not true after %v", waitTimeout)
+			err = fmt.Errorf("not true after %v", timeout)
 		}
 		p.t.Fatalf("waiting for %s (%s): %v\npage state: %s", what, cond, err, p.state())
 	}

@@ -1,175 +1,16 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/eventwire/eventwire/protocol/sse"
 )
-
-// midEventProxy is a TCP proxy on loopback that, when armed with a marker,
-// forwards the first server-to-client read that contains the marker only up
-// to the middle of the marker and then resets both connections: the browser
-// receives part of an event, then a network error.
-type midEventProxy struct {
-	ln     net.Listener
-	target string
-
-	mu      sync.Mutex
-	markers map[string]bool // armed markers, each cut once
-	cuts    []string
-	conns   map[net.Conn]struct{}
-	wg      sync.WaitGroup
-}
-
-func newMidEventProxy(t *testing.T, target string) *midEventProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("failed to listen for the proxy: %v", err)
-	}
-	p := &midEventProxy{ln: ln, target: target, markers: map[string]bool{}, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *midEventProxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-// arm makes the proxy cut the next read that contains marker.
-func (p *midEventProxy) arm(marker string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.markers[marker] = true
-}
-
-func (p *midEventProxy) cutMarkers() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.cuts...)
-}
-
-func (p *midEventProxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.wg.Add(1)
-		go p.pipe(c)
-	}
-}
-
-func (p *midEventProxy) track(cs ...net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.conns == nil {
-		return false
-	}
-	for _, c := range cs {
-		p.conns[c] = struct{}{}
-	}
-	return true
-}
-
-func (p *midEventProxy) untrack(cs ...net.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range cs {
-		delete(p.conns, c)
-	}
-}
-
-// cutAt returns where to cut chunk, or -1: the middle of the first armed
-// marker it contains (which is then disarmed).
-func (p *midEventProxy) cutAt(chunk []byte) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for m, armed := range p.markers {
-		if !armed {
-			continue
-		}
-		if i := bytes.Index(chunk, []byte(m)); i >= 0 {
-			p.markers[m] = false
-			p.cuts = append(p.cuts, m)
-			return i + len(m)/2
-		}
-	}
-	return -1
-}
-
-func (p *midEventProxy) pipe(client net.Conn) {
-	defer p.wg.Done()
-	defer client.Close()
-	upstream, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer upstream.Close()
-	if !p.track(client, upstream) {
-		return
-	}
-	defer p.untrack(client, upstream)
-	reset := func() {
-		for _, c := range []net.Conn{client, upstream} {
-			if tc, ok := c.(*net.TCPConn); ok {
-				_ = tc.SetLinger(0)
-			}
-			c.Close()
-		}
-	}
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(upstream, client); done <- struct{}{} }()
-	go func() {
-		defer func() { done <- struct{}{} }()
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := upstream.Read(buf)
-			if n > 0 {
-				if at := p.cutAt(buf[:n]); at >= 0 {
-					_, _ = client.Write(buf[:at])
-					// Let the partial bytes reach the browser before the
-					// reset, so that it really holds half an event.
-					time.Sleep(50 * time.Millisecond)
-					reset()
-					return
-				}
-				if _, werr := client.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	<-done
-	client.Close()
-	upstream.Close()
-	<-done
-}
-
-func (p *midEventProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 // TestFaultDropMidEvent: the connection drops in the middle of an event.
 // The partial event is discarded, the client reconnects with the ID of the
@@ -178,7 +19,7 @@ func (p *midEventProxy) close() {
 // the reference.
 func TestFaultDropMidEvent(t *testing.T) {
 	srv := startServer(t, serverConfig{Dist: true})
-	proxy := newMidEventProxy(t, srv.addr)
+	proxy := newFaultProxy(t, srv.addr)
 	p := openTransportPage(t, proxy.URL())
 	impls := []struct{ name, ctor, init string }{
 		{"native", "EventSource", "undefined"},

@@ -108,10 +108,10 @@ func TestNativeReconnectResumes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startServer(t, serverConfig{NoHijack: tc.noHijack})
 			base := srv.URL()
-			var proxy *cutProxy
+			var proxy *faultProxy
 			if tc.proxy {
-				proxy = newCutProxy(t, srv.addr)
-				base = "http://" + proxy.Addr()
+				proxy = newFaultProxy(t, srv.addr)
+				base = proxy.URL()
 			}
 			p := newPage(t)
 			p.navigate(base + "/e2e/blank.html")

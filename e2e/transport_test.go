@@ -1,15 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -429,47 +422,6 @@ func testWorkerStream(t *testing.T, p, w *page, srv *testServer, topic, scope, c
 	}
 }
 
-// bufferingProxy is an HTTP reverse proxy on loopback that buffers every
-// response whole before sending any of it, headers included, like a
-// misconfigured corporate proxy or a CDN that does not stream: an event
-// stream never gets through, a long-poll does.
-type bufferingProxy struct {
-	srv *http.Server
-	url string
-}
-
-func newBufferingProxy(t *testing.T, target string) *bufferingProxy {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.ModifyResponse = func(r *http.Response) error {
-		b, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		if err != nil {
-			return err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		r.ContentLength = int64(len(b))
-		r.Header.Set("Content-Length", strconv.Itoa(len(b)))
-		r.TransferEncoding = nil
-		return nil
-	}
-	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		w.WriteHeader(http.StatusBadGateway)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &bufferingProxy{srv: &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}, url: "http://" + ln.Addr().String()}
-	go func() { _ = p.srv.Serve(ln) }()
-	t.Cleanup(func() { _ = p.srv.Close() })
-	return p
-}
-
 // testBufferingProxy: behind a proxy that buffers whole responses, native
 // EventSource stalls silently in CONNECTING; eventwire's "auto" sees no byte
 // of the stream within bufferingTimeout although the server flushes at once,
@@ -480,8 +432,8 @@ func testBufferingProxy(t *testing.T) {
 	// eventwire gave up: the hub's subscriber count is then native's
 	// stream and eventwire's waiting poll.
 	srv := startServer(t, serverConfig{Dist: true, Heartbeat: 200 * time.Millisecond})
-	proxy := newBufferingProxy(t, srv.URL())
-	p := openTransportPage(t, proxy.url)
+	proxy := newBufferingProxy(t, srv.addr)
+	p := openTransportPage(t, proxy.URL())
 	gate := srv.Gate()
 	before := len(gate.seen())
 	p.run(`recOpen("native", EventSource, "/events/t-buffered")`)
@@ -498,7 +450,7 @@ func testBufferingProxy(t *testing.T) {
 	}
 	p.waitFor("every event", `recGet("a").count >= 5`)
 	s := getRec(p, "a")
-	checkRec(t, "events through the buffering proxy", s.Events, wantRec(proxy.url, published...))
+	checkRec(t, "events through the buffering proxy", s.Events, wantRec(proxy.URL(), published...))
 	if s.Opened != 1 || len(s.Errors) != 0 || s.ReadyState != 1 {
 		t.Errorf("opened %d, errors %+v, readyState %d; want the switch invisible: 1 open, no error, OPEN", s.Opened, s.Errors, s.ReadyState)
 	}
