@@ -22,7 +22,7 @@ build:
 	node scripts/build.mjs
 
 run: build
-	$(GO) run ./server/cmd/eventwire-server -addr $(ADDR) -static dist -demo
+	$(GO) run ./server/cmd/eventwire-server -addr $(ADDR) -static dist -demo -ingest-sink file:dist/recorder.ndjson
 
 test: deps vet unit wasmtest build jstest e2e
 
