@@ -198,7 +198,8 @@ const npmDir = join(dist, "npm");
 rmSync(npmDir, { recursive: true, force: true });
 mkdirSync(npmDir);
 const shipped = pkg.files;
-for (const f of ["package.json", "README.md", "LICENSE"]) copyFileSync(join(root, "js", f), join(npmDir, f));
+for (const f of ["package.json", "README.md"]) copyFileSync(join(root, "js", f), join(npmDir, f));
+copyFileSync(join(root, "LICENSE"), join(npmDir, "LICENSE"));
 for (const f of shipped) {
   if (!existsSync(join(dist, f))) fail(`js/package.json lists ${f} in "files", but dist/${f} was not built`);
   copyFileSync(join(dist, f), join(npmDir, f));
