@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -32,7 +33,9 @@ import (
 //
 //	go test -tags bench -count=1 -run '^TestBatchBench$' -v -timeout 10m ./e2e/
 //
-// EVENTWIRE_BATCH_BENCH_OUT=FILE also writes the report to FILE.
+// EVENTWIRE_BATCH_BENCH_OUT=FILE also writes the report to FILE;
+// EVENTWIRE_BATCH_PROFILE=1 adds profiles of a BatchSocket 100 B measure to
+// the notes (batch_bench_profile_test.go).
 
 const (
 	batchBenchReps = 3
@@ -190,10 +193,13 @@ type batchBenchKey struct {
 
 func TestBatchBench(t *testing.T) {
 	sink := &batchBenchSink{}
-	srv := startBatchServer(t, batchServerConfig{
-		Sink:  sink,
-		Extra: map[string]http.Handler{"/bench/raw": rawAckHandler(sink)},
-	})
+	extra := map[string]http.Handler{"/bench/raw": rawAckHandler(sink)}
+	profile, lib := os.Getenv("EVENTWIRE_BATCH_PROFILE") != "", ""
+	if profile {
+		lib = t.TempDir()
+		extra["/bench/lib/"] = http.StripPrefix("/bench/lib/", http.FileServer(http.Dir(lib)))
+	}
+	srv := startBatchServer(t, batchServerConfig{Sink: sink, Extra: extra})
 	samples := map[batchBenchKey][]batchBenchSample{}
 	errs := map[batchBenchKey][]string{}
 	var notes []string
@@ -233,6 +239,9 @@ func TestBatchBench(t *testing.T) {
 			notes = append(notes, fmt.Sprintf("rep %d: page exceptions: %s", rep, strings.Join(bad, "; ")))
 		}
 		reps = rep + 1
+	}
+	if profile {
+		notes = append(notes, batchBenchProfile(t, lib, srv, sink, batchBenchCases[0])...)
 	}
 	printReport(t, batchBenchReport(samples, errs, notes, reps, ua), "EVENTWIRE_BATCH_BENCH_OUT")
 }
@@ -316,8 +325,8 @@ func batchBenchReport(samples map[batchBenchKey][]batchBenchSample, errs map[bat
 			fmt.Fprintf(&b, " %d B: %.1fx;", size, bs/raw)
 		}
 	}
-	fmt.Fprintf(&b, "\n\nWire bytes are everything the browser sent to the server during the measure, counted by the server's listener: WebSocket frame headers and masks (6 B per frame from a browser), BATCH frame headers, message headers, HELLO and heartbeats. Framing on the wire = wire bytes − payload bytes, per message. Protocol framing = the bytes of the frames BatchSocket sent (stats.bytes: BATCH headers and message headers, no WebSocket framing) − payload bytes, per message. The protocol's own message header is %d B for a 100 B message and %d B for 1 KiB (PROTOCOL.md §5.6; 1 B under 64 B); a BATCH frame adds about 20 B for up to 1,024 messages, and its WebSocket frame 14 B. The raw WebSocket is acknowledged by a cumulative count the server sends back, coalesced (kinder to it than one ACK per message).\n\n",
-		batch.MessageSize(100)-100, batch.MessageSize(1024)-1024)
+	fmt.Fprintf(&b, "\n\nWire bytes are everything the browser sent to the server during the measure, counted by the server's listener: WebSocket frame headers and masks (6 B per frame from a browser), BATCH frame headers, message headers, HELLO and heartbeats. Framing on the wire = wire bytes − payload bytes, per message. Protocol framing = the bytes of the frames BatchSocket sent (stats.bytes: BATCH headers and message headers, no WebSocket framing) − payload bytes, per message. The protocol's own message header is %d B for a 100 B text message and %d B for 1 KiB (PROTOCOL.md §5.6: 1 B for text under 128 B); a BATCH frame adds about 20 B for up to 1,024 messages, and its WebSocket frame 14 B. The raw WebSocket is acknowledged by a cumulative count the server sends back, coalesced (kinder to it than one ACK per message).\n\n",
+		batch.HeaderSize(100, false), batch.HeaderSize(1024, false))
 
 	fmt.Fprintf(&b, "### Targets (information, not a test result)\n\n| target | measured | |\n|---|---:|---|\n")
 	k100, r100 := batchBenchKey{"batchsocket", 100}, batchBenchKey{"raw", 100}

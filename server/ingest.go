@@ -139,7 +139,7 @@ type IngestHandler struct {
 	log       *slog.Logger
 	sessions  *sessionTable
 	scratch   sync.Pool // *[]batch.Message, for HTTP requests
-	bodies    sync.Pool // *[]byte, for HTTP request bodies
+	bodies    sync.Pool // *[]byte, frame buffers for HTTP request bodies and WebSocket frames
 
 	mu     sync.Mutex
 	conns  map[*ingestConn]struct{}
@@ -310,7 +310,7 @@ func (h *IngestHandler) Send(session batch.SessionID, msgs ...batch.Message) err
 	}
 	size := 0
 	for _, m := range msgs {
-		if len(m.Data) > lim.MaxMessage || pushHeaderMax+batch.MessageSize(len(m.Data)) > lim.MaxFrame {
+		if len(m.Data) > lim.MaxMessage || pushHeaderMax+batch.MessageSize(len(m.Data), m.Binary) > lim.MaxFrame {
 			s.pmu.Unlock()
 			return ErrPushTooLarge
 		}

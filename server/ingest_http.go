@@ -13,8 +13,28 @@ import (
 	"github.com/eventwire/eventwire/protocol/batch"
 )
 
-// maxKeptBodyBuffer is the largest request body buffer kept for reuse.
+// maxKeptBodyBuffer is the largest frame buffer (request body or WebSocket
+// frame) kept for reuse: 4 times the client's default flush size.
 const maxKeptBodyBuffer = 256 << 10
+
+// frameBuffer returns a buffer to read a frame into, from the pool shared
+// by requests and WebSockets.
+func (h *IngestHandler) frameBuffer() *[]byte {
+	if bp, _ := h.bodies.Get().(*[]byte); bp != nil {
+		return bp
+	}
+	return new([]byte)
+}
+
+// putFrameBuffer gives bp back to the pool once nothing refers to frame,
+// what was read into it (perhaps grown), unless it grew beyond
+// maxKeptBodyBuffer.
+func (h *IngestHandler) putFrameBuffer(bp *[]byte, frame []byte) {
+	if cap(frame) <= maxKeptBodyBuffer {
+		*bp = frame[:0]
+		h.bodies.Put(bp)
+	}
+}
 
 // servePost serves one POSTed HELLO or BATCH frame: the answer is an ACK
 // frame with status 200, or a CLOSE frame with the status of its code.
@@ -38,17 +58,9 @@ func (h *IngestHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, tooBig(r.ContentLength, h.limits.MaxFrame))
 		return
 	}
-	bp, _ := h.bodies.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
+	bp := h.frameBuffer()
 	frame, err := readMessage(http.MaxBytesReader(w, r.Body, int64(h.limits.MaxFrame)), *bp)
-	defer func() {
-		if cap(frame) <= maxKeptBodyBuffer {
-			*bp = frame[:0]
-			h.bodies.Put(bp)
-		}
-	}()
+	defer func() { h.putFrameBuffer(bp, frame) }()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -14,9 +14,11 @@ import (
 	"github.com/eventwire/eventwire/protocol/batch"
 )
 
-// maxKeptFrameBuffer is the largest read buffer a WebSocket keeps between
-// frames; one grown for a larger frame is dropped after it, so that idle
-// connections hold little memory.
+// maxKeptFrameBuffer is the largest PUSH frame buffer a WebSocket keeps
+// between frames; one grown for a larger frame is dropped after it, so that
+// idle connections hold little memory. Received frames are read into
+// buffers shared by all connections (IngestHandler.bodies), taken when a
+// frame arrives and given back once it is handled.
 const maxKeptFrameBuffer = 64 << 10
 
 // ingestConn is one WebSocket of an IngestHandler. Its handler goroutine
@@ -38,7 +40,6 @@ type ingestConn struct {
 	busy     atomic.Bool  // processing a frame: the pong cannot be read now
 	kick     chan struct{}
 
-	buf     []byte          // read buffer
 	ackBuf  []byte          // ACK frames, read goroutine only
 	scratch []batch.Message // deliver's message list
 	pushBuf []byte          // PUSH frames, writer goroutine only
@@ -159,8 +160,10 @@ func (c *ingestConn) readLoop() string {
 		if typ != websocket.MessageBinary {
 			return c.fail(batch.Close{Code: batch.CodeUnsupported, Reason: "frames must be binary messages"}, true)
 		}
-		c.buf, err = readMessage(r, c.buf)
+		bp := c.h.frameBuffer()
+		frame, err := readMessage(r, *bp)
 		if err != nil {
+			c.h.putFrameBuffer(bp, frame)
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				// coder/websocket has sent 1009; finish the handshake.
 				return c.fail(batch.Close{Code: batch.CodeTooBig, Reason: "frame exceeds the server's limits"}, true)
@@ -169,12 +172,10 @@ func (c *ingestConn) readLoop() string {
 		}
 		c.busy.Store(true)
 		c.touch()
-		cl, rejected, ok := c.handle(c.buf)
+		cl, rejected, ok := c.handle(frame)
 		c.touch()
 		c.busy.Store(false)
-		if cap(c.buf) > maxKeptFrameBuffer {
-			c.buf = nil
-		}
+		c.h.putFrameBuffer(bp, frame)
 		if !ok {
 			return c.fail(cl, rejected)
 		}
@@ -390,7 +391,7 @@ func (c *ingestConn) flushPush() (batch.Close, bool) {
 		w.StartPush(c.pushBuf, s.pushAcked, s.outbox[i].seq)
 		for ; i < len(s.outbox) && w.Count() < lim.MaxMessages; i++ {
 			m := s.outbox[i]
-			if w.Len()+batch.MessageSize(len(m.data)) > lim.MaxFrame || len(m.data) > lim.MaxMessage {
+			if w.Len()+batch.MessageSize(len(m.data), m.binary) > lim.MaxFrame || len(m.data) > lim.MaxMessage {
 				break
 			}
 			w.Add(m.data, m.binary)

@@ -7,9 +7,10 @@
 // function, a plain Go→JS call under 1 µs):
 //
 //  - send() never calls into Go. It appends the message, framed as in a
-//    BATCH frame (a uvarint of length<<1|binary, then the bytes; strings are
-//    UTF-8-encoded right there, ASCII by a loop, the rest by encodeInto), to
-//    one growing Uint8Array. The batching triggers live here too, since they
+//    BATCH frame (a header, then the bytes, PROTOCOL.md §5.6), to one
+//    growing Uint8Array: binary data and longer strings at once (UTF-8 by
+//    encodeInto), strings under 128 UTF-16 units when the batch is handed
+//    over, all together (sendShort). The batching triggers live here too, since they
 //    are decided per message: size (batchBytes), count (batchCount), delay
 //    (batchDelay, one setTimeout per batch), flush(), close(), and the page
 //    being hidden. Each trigger hands the whole batch to Go in ONE call
@@ -116,7 +117,9 @@ export class QueueFullError extends Error {
  * @property {Record<string, any> | null} raw
  * @property {Uint8Array} buf   pending messages, framed, buf[0:len]
  * @property {number} len
- * @property {number} count
+ * @property {string[]} parts   pending short strings after buf[0:len], not encoded yet: header character, string, …
+ * @property {number} lazy      their encoded size, if they are ASCII (each string's length + 1)
+ * @property {number} count     pending messages, in buf and parts
  * @property {number} jsDropped messages dropped here before Go took them
  * @property {ReturnType<typeof setTimeout> | 0} timer
  * @property {() => void} onTimer
@@ -178,6 +181,8 @@ export class BatchSocket extends EventTarget {
       raw: null,
       buf: new Uint8Array(4096),
       len: 0,
+      parts: [],
+      lazy: 0,
       count: 0,
       jsDropped: 0,
       timer: 0,
@@ -235,7 +240,7 @@ export class BatchSocket extends EventTarget {
       reconnects: t[S_RECONNECTS],
       dropped: t[S_DROPPED] + s.jsDropped,
       transport: TRANSPORTS[t[S_TRANSPORT]] || "",
-      queuedBytes: t[S_HELD] + s.len,
+      queuedBytes: t[S_HELD] + s.len + s.lazy, // exact for ASCII; short non-ASCII strings count once encoded
     };
   }
 
@@ -250,6 +255,8 @@ export class BatchSocket extends EventTarget {
   send(data) {
     const s = state(this);
     if (s.readyState >= CLOSING) throw new DOMException("BatchSocket is closed", "InvalidStateError");
+    if (typeof data === "string" && data.length < 128 && 3 * data.length <= s.o.maxMessageSize && sendShort(s, data)) return;
+    encodePending(s);
     const start = s.len;
     /** @type {number} */
     let end;
@@ -450,9 +457,29 @@ function parseOptions(init, url) {
 
 // ---- the pending batch -------------------------------------------------
 
-/** @param {number} n payload size @returns {number} bytes of its header */
-function headerSize(n) {
-  return n < 64 ? 1 : n < 8192 ? 2 : n < 1 << 20 ? 3 : 4;
+// Message headers (PROTOCOL.md §5.6; protocol/batch/header.go): one uvarint
+// h. Text under 128 bytes: h = its length (1 byte). Otherwise h = 128 +
+// (length << 1 | kind), kind 1 for binary.
+
+/**
+ * @param {number} n payload size
+ * @param {boolean} bin
+ * @returns {number} bytes of its header
+ */
+function headerSize(n, bin) {
+  return n < 128 && !bin ? 1 : n < 8128 ? 2 : n < 1048512 ? 3 : n < 134217664 ? 4 : 5;
+}
+
+/**
+ * Writes the header of a message of n bytes at buf[at].
+ * @param {Uint8Array} buf
+ * @param {number} at
+ * @param {number} n
+ * @param {boolean} bin
+ */
+function putHeader(buf, at, n, bin) {
+  if (n < 128 && !bin) buf[at] = n;
+  else putUvarint(buf, at, 128 + n * 2 + (bin ? 1 : 0));
 }
 
 /**
@@ -480,14 +507,15 @@ function ensure(s, need) {
  * Encodes a text message after the pending ones; returns its end. The
  * header's size depends on the UTF-8 length, known only after encoding: it
  * is reserved for the smallest possible length (one byte per UTF-16 unit)
- * and the bytes moved in the rare case it grows.
+ * and the bytes moved in the rare case it grows (non-ASCII text crossing
+ * 128 or 8,128 bytes).
  * @param {State} s
  * @param {string} str
  */
 function putString(s, str) {
   const n = str.length;
   const at = s.len;
-  const h0 = headerSize(n);
+  const h0 = headerSize(n, false);
   ensure(s, at + h0 + 3 * n + 4);
   const buf = s.buf;
   let p = at + h0;
@@ -502,9 +530,9 @@ function putString(s, str) {
   if (i < n) p += /** @type {number} */ (encoder.encodeInto(i === 0 ? str : str.slice(i), buf.subarray(p)).written);
   const size = p - at - h0;
   if (size > s.o.maxMessageSize) throw new RangeError(`BatchSocket.send: message of ${size} bytes is over maxMessageSize (${s.o.maxMessageSize})`);
-  const h = headerSize(size);
+  const h = headerSize(size, false);
   if (h !== h0) buf.copyWithin(at + h, at + h0, p);
-  putUvarint(buf, at, size * 2);
+  putHeader(buf, at, size, false);
   return at + h + size;
 }
 
@@ -517,25 +545,102 @@ function putBytes(s, b) {
   const size = b.length;
   if (size > s.o.maxMessageSize) throw new RangeError(`BatchSocket.send: message of ${size} bytes is over maxMessageSize (${s.o.maxMessageSize})`);
   const at = s.len;
-  const h = headerSize(size);
+  const h = headerSize(size, true);
   ensure(s, at + h + size);
-  putUvarint(s.buf, at, size * 2 + 1);
+  putHeader(s.buf, at, size, true);
   s.buf.set(b, at + h);
   return at + h + size;
 }
 
-/** @param {Uint8Array} buf @param {number} at @returns {number} the size of the message at `at` */
-function messageSize(buf, at) {
-  let v = 0;
-  let mul = 1;
-  let i = at;
+/**
+ * Reads the header of the message at buf[at] (valid: this shell or Go wrote it).
+ * @param {Uint8Array} buf
+ * @param {number} at
+ * @returns {number} h, the header's uvarint; its size is hdr.size
+ */
+function readHeader(buf, at) {
+  let v = buf[at];
+  if (v < 128) {
+    hdr.size = 1;
+    return v;
+  }
+  v &= 127;
+  let mul = 128;
+  let i = at + 1;
   for (;;) {
     const b = buf[i++];
     v += (b & 127) * mul;
     if (b < 128) break;
     mul *= 128;
   }
-  return i - at + Math.floor(v / 2);
+  hdr.size = i - at;
+  return v;
+}
+const hdr = { size: 0 };
+
+/** @param {number} h a header's uvarint @returns {number} the length of the data */
+function dataLength(h) {
+  return h < 128 ? h : Math.floor((h - 128) / 2);
+}
+
+/** @param {Uint8Array} buf @param {number} at @returns {number} the encoded size of the message at `at` */
+function messageSize(buf, at) {
+  const h = readHeader(buf, at);
+  return hdr.size + dataLength(h);
+}
+
+// Short strings (under 128 UTF-16 units) are the common case: telemetry,
+// JSON. Encoding each on its own costs a TextEncoder call and a new view of
+// the buffer per message, which dominated send() in profiles. Instead they
+// are kept as they come, each after its header as a character (a text under
+// 128 bytes has a 1-byte header, its length, PROTOCOL.md §5.6), and encoded
+// together when the batch is handed to Go: one join and one encodeInto per
+// batch. The bytes are the frame's exactly when every string is ASCII, which
+// encodeInto tells (as many bytes written as UTF-16 units read); otherwise
+// the strings are encoded again one by one, the same bytes as send() would
+// have written at once. Until then the batch's size counts them as ASCII.
+
+/** HEADER[n]: the 1-byte header of a text of n < 128 bytes, as a character. */
+const HEADER = Array.from({ length: 128 }, (_, n) => String.fromCharCode(n));
+
+/**
+ * Queues a string of under 128 UTF-16 units without encoding it; returns
+ * false, having done nothing, when it may not fit the queue bound (which
+ * is then checked exactly).
+ * @param {State} s
+ * @param {string} str
+ */
+function sendShort(s, str) {
+  const o = s.o;
+  const size = str.length + 1; // if ASCII; at most 3 times as much
+  if (s.stats[S_HELD] + s.len + 3 * (s.lazy + size) > o.maxQueueBytes) return false;
+  if (s.count > 0 && s.len + s.lazy + size > o.batchBytes && s.id !== 0) drain(s); // it would take the batch over batchBytes
+  s.parts.push(HEADER[str.length], str);
+  s.lazy += size;
+  s.count++;
+  if (s.count >= o.batchCount || s.len + s.lazy >= o.batchBytes) drain(s);
+  else if (s.timer === 0) s.timer = setTimeout(s.onTimer, o.batchDelay);
+  return true;
+}
+
+/**
+ * Encodes the pending short strings (sendShort) after buf[0:len].
+ * @param {State} s
+ */
+function encodePending(s) {
+  const parts = s.parts;
+  if (parts.length === 0) return;
+  const text = parts.join("");
+  const at = s.len;
+  ensure(s, at + 3 * text.length);
+  const r = encoder.encodeInto(text, s.buf.subarray(at));
+  if (r.written === text.length) {
+    s.len = at + text.length; // all ASCII: headers and data are the frame's bytes
+  } else {
+    for (let i = 1; i < parts.length; i += 2) s.len = putString(s, parts[i]);
+  }
+  s.parts = [];
+  s.lazy = 0;
 }
 
 /**
@@ -621,6 +726,7 @@ function drain(s) {
   }
   if (s.id === 0) return;
   if (s.count > 0) {
+    encodePending(s);
     const n = s.count;
     s.count = 0;
     const len = s.len;
@@ -756,19 +862,13 @@ function onNotify(b, s, kind, x, y, z, w) {
 function deliver(b, s, u8) {
   const origin = new URL(s.url).origin;
   for (let at = 0; at < u8.length; ) {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      const c = u8[at++];
-      v += (c & 127) * mul;
-      if (c < 128) break;
-      mul *= 128;
-    }
-    const size = Math.floor(v / 2);
+    const h = readHeader(u8, at);
+    at += hdr.size;
+    const size = dataLength(h);
     const bytes = u8.subarray(at, at + size);
     at += size;
     if (decoder === null) decoder = new TextDecoder();
-    const data = v % 2 === 1 ? bytes.slice().buffer : decoder.decode(bytes);
+    const data = h >= 128 && (h - 128) % 2 === 1 ? bytes.slice().buffer : decoder.decode(bytes);
     emit(b, s, new MessageEvent("message", { data, origin }));
   }
 }
@@ -957,10 +1057,10 @@ function createDriver(b, s) {
       sockets.set(ref, ws);
       return true;
     },
-    /** @param {number} ref @param {Uint8Array<ArrayBuffer>} frame */
-    send(ref, frame) {
+    /** @param {number} ref @param {Uint8Array<ArrayBuffer>} frame reused by Go for the next frame @param {number} n */
+    send(ref, frame, n) {
       const ws = sockets.get(ref);
-      if (ws) ws.send(frame);
+      if (ws) ws.send(n === frame.length ? frame : frame.subarray(0, n)); // send copies it
     },
     /** @param {number} ref */
     buffered(ref) {

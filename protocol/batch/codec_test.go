@@ -25,13 +25,18 @@ func TestEncodeDecode(t *testing.T) {
 			frame("01 01", sess, "ffffffffffffffff7f ffffffffffffffff7f ffffffff07 ffffffff07 ffffffff07 ffffffffffffffffff01")},
 		{"batch empty", batchVal{sess, 0, 1, nil}, frame("01 02", sess, "00 01")},
 		{"batch", batchVal{sess, 0, 1, []Message{text("hello"), binary("\x00\xff"), text("")}},
-			frame("01 02", sess, "00 01 0a", []byte("hello"), "05 00ff 00")},
+			frame("01 02", sess, "00 01 05", []byte("hello"), "8501 00ff 00")},
 		{"batch last seq", batchVal{sess, MaxSeq - 2, MaxSeq - 1, []Message{text("a"), text("b")}},
-			frame("01 02", sess, "fdffffffffffffff7f feffffffffffffff7f 02 61 02 62")},
-		{"batch 64 B message", batchVal{sess, 299, 300, []Message{binary(strings.Repeat("x", 64))}},
-			frame("01 02", sess, "ab02 ac02 8101", []byte(strings.Repeat("x", 64)))},
+			frame("01 02", sess, "fdffffffffffffff7f feffffffffffffff7f 01 61 01 62")},
+		{"batch 64 B binary", batchVal{sess, 299, 300, []Message{binary(strings.Repeat("x", 64))}},
+			frame("01 02", sess, "ab02 ac02 8102", []byte(strings.Repeat("x", 64)))},
+		{"batch 127 B text", batchVal{sess, 0, 1, []Message{text(strings.Repeat("x", 127))}},
+			frame("01 02", sess, "00 01 7f", []byte(strings.Repeat("x", 127)))},
+		{"batch 128 B text", batchVal{sess, 0, 1, []Message{text(strings.Repeat("x", 128))}},
+			frame("01 02", sess, "00 01 8003", []byte(strings.Repeat("x", 128)))},
+		{"batch empty binary", batchVal{sess, 0, 1, []Message{binary("")}}, frame("01 02", sess, "00 01 8101")},
 		{"push empty", pushVal{0, 1, nil}, frame("01 04 00 01")},
-		{"push", pushVal{40, 42, []Message{text("ok"), binary("\x01\x02\x03")}}, frame("01 04 28 2a 04 6f6b 07 010203")},
+		{"push", pushVal{40, 42, []Message{text("ok"), binary("\x01\x02\x03")}}, frame("01 04 28 2a 02 6f6b 8701 010203")},
 		{"ack zero", Ack{}, frame("01 03 00")},
 		{"ack", Ack{300}, frame("01 03 ac02")},
 		{"ack max", Ack{MaxSeq}, frame("01 03 ffffffffffffffff7f")},
@@ -112,37 +117,114 @@ func TestMessageAliasing(t *testing.T) {
 	}
 }
 
-// TestFramingOverhead asserts the bound: at most 2 bytes of framing
-// per message under 128 bytes, 1 byte under 64.
+// TestFramingOverhead asserts the bound, at most 2 bytes of
+// framing per message under 128 bytes, and the header sizes of
+// PROTOCOL.md §5.6: 1 byte for text under 128 bytes, 2 under 8,128 bytes,
+// 3 above.
 func TestFramingOverhead(t *testing.T) {
 	var w Writer
 	for n := 0; n <= 20000; n++ {
-		w.StartBatch(nil, sess, 0, 1)
-		header := w.Len()
-		w.Add(make([]byte, n), n%2 == 0)
-		overhead := w.Len() - header - n
-		want := 3
-		switch {
-		case n < 64:
-			want = 1
-		case n < 8192:
-			want = 2
-		}
-		if overhead != want || MessageSize(n) != n+want {
-			t.Fatalf("message of %d bytes: overhead %d, MessageSize %d; want %d", n, overhead, MessageSize(n), want)
-		}
-		if n < 128 && overhead > 2 {
-			t.Fatalf("message of %d bytes: overhead %d > 2", n, overhead)
+		for _, bin := range []bool{false, true} {
+			w.StartBatch(nil, sess, 0, 1)
+			header := w.Len()
+			w.Add(make([]byte, n), bin)
+			overhead := w.Len() - header - n
+			want := 3
+			switch {
+			case n < 128 && !bin:
+				want = 1
+			case n < 8128:
+				want = 2
+			}
+			if overhead != want || HeaderSize(n, bin) != want || MessageSize(n, bin) != n+want {
+				t.Fatalf("message of %d bytes, binary %v: overhead %d, HeaderSize %d, MessageSize %d; want %d",
+					n, bin, overhead, HeaderSize(n, bin), MessageSize(n, bin), want)
+			}
+			if n < 128 && overhead > 2 {
+				t.Fatalf("message of %d bytes: overhead %d > 2", n, overhead)
+			}
 		}
 	}
-	// A whole 1,024-message batch of 100 B messages: 2 bytes per message
+	// A whole 1,024-message batch of 100 B texts: 1 byte per message
 	// plus 20 bytes of header.
 	w.StartBatch(nil, sess, 0, 1)
 	for range 1024 {
 		w.Add(make([]byte, 100), false)
 	}
-	if got, want := w.Len(), 20+1024*102; got != want || w.Count() != 1024 {
+	if got, want := w.Len(), 20+1024*101; got != want || w.Count() != 1024 {
 		t.Fatalf("1024 x 100 B: %d bytes, %d messages; want %d, 1024", got, w.Count(), want)
+	}
+}
+
+// TestHeader checks AppendHeader and ReadHeader on the edges of every
+// header size, and ReadHeader's rejections.
+func TestHeader(t *testing.T) {
+	tests := []struct {
+		n    int
+		bin  bool
+		want string
+	}{
+		{0, false, "00"},
+		{1, false, "01"},
+		{100, false, "64"},
+		{127, false, "7f"},
+		{128, false, "8003"},
+		{8127, false, "fe7f"},
+		{8128, false, "808001"},
+		{0, true, "8101"},
+		{1, true, "8301"},
+		{127, true, "ff02"},
+		{8127, true, "ff7f"},
+		{8128, true, "818001"},
+		{DefaultMaxMessage, false, "808120"},
+		{1<<20 - 65, true, "ffff7f"},    // the largest 3-byte header
+		{1<<20 - 64, false, "80808001"}, // the smallest 4-byte one
+	}
+	for _, tt := range tests {
+		got := AppendHeader([]byte{0xaa}, tt.n, tt.bin)[1:]
+		if want := unhex(tt.want); !bytes.Equal(got, want) {
+			t.Errorf("AppendHeader(%d, %v) = % x; want % x", tt.n, tt.bin, got, want)
+			continue
+		}
+		if HeaderSize(tt.n, tt.bin) != len(got) {
+			t.Errorf("HeaderSize(%d, %v) = %d; want %d", tt.n, tt.bin, HeaderSize(tt.n, tt.bin), len(got))
+		}
+		n, bin, size, err := ReadHeader(append(got, 0xee))
+		if err != nil || n != uint64(tt.n) || bin != tt.bin || size != len(got) {
+			t.Errorf("ReadHeader(% x) = %d, %v, %d, %v", got, n, bin, size, err)
+		}
+	}
+	for _, bad := range []struct {
+		p    string
+		want error
+	}{
+		{"", errTruncated},
+		{"80", errTruncated},
+		{"ff ff", errTruncated},
+		{"80 00", errNonMinimal},
+		{"80 80 00", errNonMinimal},
+		{"ff ff ff ff ff ff ff ff ff 02", errVarint},
+		{"80 01", errLongText},
+		{"fe 02", errLongText},
+	} {
+		if _, _, _, err := ReadHeader(unhex(bad.p)); err != bad.want {
+			t.Errorf("ReadHeader(%s): err = %v; want %v", bad.p, err, bad.want)
+		}
+	}
+	// Every 1- and 2-byte header decodes, or is rejected, consistently with
+	// the encoder: what decodes re-encodes to the same bytes.
+	for v := range 1 << 14 {
+		p := appendUvarint(nil, uint64(v))
+		n, bin, size, err := ReadHeader(p)
+		if err != nil {
+			if v < 128 || (v-128)&1 == 1 || (v-128)>>1 >= 128 {
+				t.Fatalf("ReadHeader(% x): %v", p, err)
+			}
+			continue
+		}
+		if got := AppendHeader(nil, int(n), bin); !bytes.Equal(got, p) || size != len(p) {
+			t.Fatalf("ReadHeader(% x) = %d, %v, %d, which encodes as % x", p, n, bin, size, got)
+		}
 	}
 }
 
@@ -158,14 +240,14 @@ func TestLimitErrors(t *testing.T) {
 		{"frame size", frame("01 02", sess, "00 01", make([]byte, 45)), small, "frame size", 64, 65},
 		{"frame size push", frame("01 04 00 01", make([]byte, 61)), small, "frame size", 64, 65},
 		{"message count", frame("01 02", sess, "00 01 00 00 00 00"), small, "message count", 3, 4},
-		{"message size", frame("01 02", sess, "00 01 16", make([]byte, 11)), small, "message size", 10, 11},
-		{"message size binary", frame("01 04 00 01 17", make([]byte, 11)), small, "message size", 10, 11},
+		{"message size", frame("01 02", sess, "00 01 0b", make([]byte, 11)), small, "message size", 10, 11},
+		{"message size binary", frame("01 04 00 01 9701", make([]byte, 11)), small, "message size", 10, 11},
 		// A declared length over the limit fails before the missing bytes
 		// are noticed, and never leads to an allocation.
-		{"declared huge", frame("01 02", sess, "00 01 feffffffffffffffff01"), Limits{}, "message size", DefaultMaxMessage, 1<<63 - 1},
+		{"declared huge", frame("01 02", sess, "00 01 feffffffffffffffff01"), Limits{}, "message size", DefaultMaxMessage, 1<<63 - 65},
 		{"default frame", frame("01 04 00 01", make([]byte, DefaultMaxFrame)), Limits{}, "frame size", DefaultMaxFrame, DefaultMaxFrame + 4},
 		{"default count", frame("01 04 00 01", make([]byte, DefaultMaxMessages+1)), Limits{}, "message count", DefaultMaxMessages, DefaultMaxMessages + 1},
-		{"default message", frame("01 04 00 01 828020", make([]byte, DefaultMaxMessage+1)), Limits{}, "message size", DefaultMaxMessage, DefaultMaxMessage + 1},
+		{"default message", frame("01 04 00 01 828120", make([]byte, DefaultMaxMessage+1)), Limits{}, "message size", DefaultMaxMessage, DefaultMaxMessage + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,10 +268,10 @@ func TestLimitErrors(t *testing.T) {
 		})
 	}
 	// Exactly at each limit is fine.
-	if _, err := DecodeBatch(frame("01 02", sess, "00 01 14", make([]byte, 10), "15", make([]byte, 10), "00"), small); err != nil {
+	if _, err := DecodeBatch(frame("01 02", sess, "00 01 0a", make([]byte, 10), "9501", make([]byte, 10), "00"), small); err != nil {
 		t.Fatalf("at count and size limits: %v", err)
 	}
-	if _, err := DecodePush(frame("01 04 00 01 76", make([]byte, 59)), Limits{MaxFrame: 64}); err != nil {
+	if _, err := DecodePush(frame("01 04 00 01 3b", make([]byte, 59)), Limits{MaxFrame: 64}); err != nil {
 		t.Fatalf("at frame limit: %v", err)
 	}
 }
@@ -223,7 +305,11 @@ func TestMalformed(t *testing.T) {
 		{"batch acked over max", frame("01 02", sess, "80808080808080808001 01"), errSeqRange},
 		{"batch acked = first", frame("01 02", sess, "05 05"), errAckedRange},
 		{"batch acked > first", frame("01 02", sess, "06 05 00"), errAckedRange},
-		{"batch message truncated", frame("01 02", sess, "00 01 0a 6869"), errTruncated},
+		{"batch message truncated", frame("01 02", sess, "00 01 05 6869"), errTruncated},
+		{"batch binary truncated", frame("01 02", sess, "00 01 8501 68"), errTruncated},
+		{"batch long header of short text", frame("01 02", sess, "00 01 8a01", []byte("hello")), errLongText},
+		{"batch long header of 127 B text", frame("01 02", sess, "00 01 fe02", make([]byte, 127)), errLongText},
+		{"batch long header of empty text", frame("01 02", sess, "00 01 8001"), errLongText},
 		{"batch header truncated", frame("01 02", sess, "00 01 80"), errTruncated},
 		{"batch header non-minimal", frame("01 02", sess, "00 01 8000"), errNonMinimal},
 		{"push seq 0", frame("01 04 00 00"), errSeqRange},

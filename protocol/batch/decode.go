@@ -165,14 +165,13 @@ func readMessages(r []byte, lim Limits) (acked, first uint64, m Messages, err er
 	}
 	n := 0
 	for p := r; len(p) > 0; n++ {
-		h, i, err := header(p)
+		size, _, i, err := ReadHeader(p)
 		if err != nil {
 			return 0, 0, Messages{}, err
 		}
 		if n == lim.MaxMessages {
 			return 0, 0, Messages{}, &LimitError{What: "message count", Limit: uint64(lim.MaxMessages), Got: uint64(n) + 1}
 		}
-		size := h >> 1
 		if size > uint64(lim.MaxMessage) {
 			return 0, 0, Messages{}, &LimitError{What: "message size", Limit: uint64(lim.MaxMessage), Got: size}
 		}
@@ -223,18 +222,6 @@ func readUvarint(r []byte) (uint64, []byte, error) {
 		return 0, nil, err
 	}
 	return v, r[n:], nil
-}
-
-// header decodes a message header: a uvarint, with fast paths for the 1-
-// and 2-byte headers of messages under 8 KiB.
-func header(p []byte) (uint64, int, error) {
-	if p[0] < 0x80 {
-		return uint64(p[0]), 1, nil
-	}
-	if len(p) > 1 && p[1]-1 < 0x7f { // 0x01 to 0x7f: a minimal last byte
-		return uint64(p[0]&0x7f) | uint64(p[1])<<7, 2, nil
-	}
-	return uvarint(p)
 }
 
 // uvarint decodes a minimal LEB128 varint from the start of p and returns

@@ -31,12 +31,6 @@ func AppendClose(dst []byte, c Close) []byte {
 	return append(dst, clampReason(c.Reason)...)
 }
 
-// MessageSize returns the encoded size of a message of n bytes: n plus 1
-// byte of framing under 64 bytes, 2 under 8 KiB, 3 under 1 MiB.
-func MessageSize(n int) int {
-	return uvarintLen(uint64(n)<<1) + n
-}
-
 // Writer builds one BATCH or PUSH frame, appending each message to a
 // growing buffer as it comes. It knows the frame's size and message count
 // at every step, so a client can flush by size or by count, and it never
@@ -46,7 +40,7 @@ func MessageSize(n int) int {
 //
 //	w.StartBatch(buf, session, acked, nextSeq)
 //	for each message m {
-//		if w.Count() == maxCount || w.Len()+batch.MessageSize(len(m)) > maxBytes {
+//		if w.Count() == maxCount || w.Len()+batch.MessageSize(len(m), isBinary) > maxBytes {
 //			flush(w.Bytes()) // and start the next frame
 //		}
 //		w.Add(m, isBinary)
@@ -81,19 +75,16 @@ func (w *Writer) start(buf []byte, acked, firstSeq uint64) {
 }
 
 // Add appends a message: binary data, or UTF-8 text when binary is false.
-// Its encoded size is MessageSize(len(data)).
+// Its encoded size is MessageSize(len(data), binary).
 func (w *Writer) Add(data []byte, binary bool) {
-	h := uint64(len(data)) << 1
-	if binary {
-		h |= 1
-	}
-	w.buf = append(appendUvarint(w.buf, h), data...)
+	w.buf = append(AppendHeader(w.buf, len(data), binary), data...)
 	w.n++
 }
 
-// AddString appends a text message.
+// AddString appends a text message. Its encoded size is
+// MessageSize(len(text), false).
 func (w *Writer) AddString(text string) {
-	w.buf = append(appendUvarint(w.buf, uint64(len(text))<<1), text...)
+	w.buf = append(AppendHeader(w.buf, len(text), false), text...)
 	w.n++
 }
 

@@ -9,8 +9,8 @@ import (
 var (
 	// ErrMalformed matches every error about a frame that breaks the
 	// format: truncated, trailing bytes, unknown or unexpected type,
-	// non-minimal varint, zero session, sequence number out of range, invalid
-	// close code or reason. Close code 1002.
+	// non-minimal varint or message header, zero session, sequence number
+	// out of range, invalid close code or reason. Close code 1002.
 	ErrMalformed = errors.New("batch: malformed frame")
 	// ErrVersion matches *VersionError. Close code 4000.
 	ErrVersion = errors.New("batch: unsupported version")
@@ -71,6 +71,7 @@ const (
 	errWrongType   malformedError = "unexpected frame type"
 	errVarint      malformedError = "varint overflows 64 bits"
 	errNonMinimal  malformedError = "non-minimal varint"
+	errLongText    malformedError = "text under 128 bytes with a long message header"
 	errZeroSession malformedError = "zero session id"
 	errSeqRange    malformedError = "sequence number out of range"
 	errAckedRange  malformedError = "acked sequence number not below the first"

@@ -40,7 +40,7 @@ func Example() {
 	ack := batch.AppendAck(nil, batch.Ack{Seq: last})
 	fmt.Printf("ack % x\n", ack)
 	// Output:
-	// 3 messages, 36 bytes
+	// 3 messages, 37 bytes
 	// deliver 2 "\xca\xfe" binary=true
 	// deliver 3 "scroll" binary=false
 	// ack 01 03 03

@@ -74,7 +74,7 @@ func FuzzDecode(f *testing.F) {
 			// Sizes add up: the Writer and MessageSize agree with the frame.
 			size := 2 + SessionSize + uvarintLen(b.Acked) + uvarintLen(b.First)
 			for _, m := range b.Msgs {
-				size += MessageSize(len(m.Data))
+				size += MessageSize(len(m.Data), m.Binary)
 			}
 			if size != len(p) {
 				t.Fatalf("sizes add up to %d, frame has %d", size, len(p))

@@ -23,7 +23,8 @@ var goldenVectors = []struct {
 	{name: "hello-resume", v: Hello{Session: testSession, Acked: 300, Received: 7, Limits: Limits{65536, 1024, 262144}}},
 	{name: "batch", v: batchVal{testSession, 0, 1, []Message{text("hello"), binary("\x00\xff"), text("")}}},
 	{name: "batch-empty", v: batchVal{testSession, 3, 4, nil}},
-	{name: "batch-64", v: batchVal{testSession, 299, 300, []Message{text(strings.Repeat("x", 64))}}},
+	{name: "batch-128", v: batchVal{testSession, 299, 300, []Message{text(strings.Repeat("x", 128))}}},
+	{name: "batch-127", v: batchVal{testSession, 300, 301, []Message{text(strings.Repeat("x", 127))}}},
 	{name: "push", v: pushVal{41, 42, []Message{text("ok"), binary("\x01\x02\x03")}}},
 	{name: "ack", v: Ack{300}},
 	{name: "ack-zero", v: Ack{0}},
@@ -41,6 +42,7 @@ var goldenVectors = []struct {
 	{name: "bad-seq-overflow", err: ErrMalformed},
 	{name: "bad-acked", err: ErrMalformed},
 	{name: "bad-truncated", err: ErrMalformed},
+	{name: "bad-long-text", err: ErrMalformed},
 	{name: "bad-close-code", err: ErrMalformed},
 	{name: "bad-message-size", err: ErrLimit},
 }

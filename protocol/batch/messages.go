@@ -56,11 +56,10 @@ func withSeq(seq uint64, m Messages) iter.Seq2[uint64, Message] {
 // next splits the first message off p, which the decoder has validated.
 // Should p be invalid all the same, it reports !ok rather than panic.
 func next(p []byte) (msg Message, rest []byte, ok bool) {
-	h, i, err := header(p)
-	n := h >> 1
+	n, bin, i, err := ReadHeader(p)
 	if err != nil || n > uint64(len(p)-i) {
 		return Message{}, nil, false
 	}
 	end := i + int(n)
-	return Message{Data: p[i:end:end], Binary: h&1 == 1}, p[end:], true
+	return Message{Data: p[i:end:end], Binary: bin}, p[end:], true
 }

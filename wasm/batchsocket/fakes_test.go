@@ -278,9 +278,12 @@ func (s *fakeSink) Messages(p []byte, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for off := 0; off < len(p); n-- {
-		h, k := uvarint(p[off:])
-		s.msgs = append(s.msgs, string(p[off+k:off+k+int(h>>1)]))
-		off += k + int(h>>1)
+		size, _, k, err := batch.ReadHeader(p[off:])
+		if err != nil {
+			panic("fakeSink: " + err.Error())
+		}
+		s.msgs = append(s.msgs, string(p[off+k:off+k+int(size)]))
+		off += k + int(size)
 	}
 	if n != 0 {
 		panic("fakeSink: message count mismatch")

@@ -1,6 +1,10 @@
 package batchsocket
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/eventwire/eventwire/protocol/batch"
+)
 
 // ErrBadChunk is returned by Push for bytes that are not n well-framed
 // messages within the size limit: a bug in the caller.
@@ -129,6 +133,20 @@ func (q *queue) appendFrom(dst []byte, from uint64, maxBytes, maxCount int) ([]b
 			off = skip(c.data, int(from-c.first))
 		}
 		start := off
+		if off == 0 && len(c.data) <= room && c.n <= count {
+			// The whole chunk fits, as it usually does (the JS shell
+			// cuts chunks by the same limits): no need to walk it.
+			dst = append(dst, c.data...)
+			last += uint64(c.n)
+			room -= len(c.data)
+			count -= c.n
+			added = true
+			from = last + 1
+			if count == 0 || room <= 0 {
+				break
+			}
+			continue
+		}
 		for off < len(c.data) && count > 0 {
 			m := msgLen(c.data[off:])
 			if m > room && added { // at least one message
@@ -166,20 +184,21 @@ func skip(data []byte, k int) int {
 //
 //go:noinline
 func msgLen(p []byte) int {
-	h, n := uvarint(p)
-	return n + int(h>>1)
+	n, _, k, _ := batch.ReadHeader(p)
+	return k + int(n)
 }
 
-// scan checks that data holds exactly n messages framed as in a BATCH frame,
-// each of at most maxSize bytes; n < 0 means any number, which it returns.
+// scan checks that data holds exactly n messages framed as in a BATCH frame
+// (batch.ReadHeader), each of at most maxSize bytes; n < 0 means any
+// number, which it returns.
 func scan(data []byte, n, maxSize int) (int, error) {
 	count := 0
 	for off := 0; off < len(data); count++ {
-		h, k := uvarint(data[off:])
-		if k == 0 || h>>1 > uint64(maxSize) || h>>1 > uint64(len(data)-off-k) {
+		size, _, k, err := batch.ReadHeader(data[off:])
+		if err != nil || size > uint64(maxSize) || size > uint64(len(data)-off-k) {
 			return 0, ErrBadChunk
 		}
-		off += k + int(h>>1)
+		off += k + int(size)
 	}
 	if n >= 0 && count != n {
 		return 0, ErrBadChunk
@@ -187,33 +206,9 @@ func scan(data []byte, n, maxSize int) (int, error) {
 	return count, nil
 }
 
-// uvarint decodes a LEB128 varint; n is 0 when p holds none.
-//
-//go:noinline
-func uvarint(p []byte) (v uint64, n int) {
-	for i, b := range p {
-		if i == 10 {
-			return 0, 0
-		}
-		v |= uint64(b&0x7f) << (7 * i)
-		if b < 0x80 {
-			return v, i + 1
-		}
-	}
-	return 0, 0
-}
-
 // AppendMessage appends one message to dst in the encoding of BATCH and
-// PUSH frames, as the JS shell packs them for Push: a uvarint of
-// length<<1|binary, then the data.
+// PUSH frames, as the JS shell packs them for Push: its header
+// (batch.AppendHeader), then the data.
 func AppendMessage(dst, data []byte, binary bool) []byte {
-	h := uint64(len(data)) << 1
-	if binary {
-		h |= 1
-	}
-	for h >= 0x80 {
-		dst = append(dst, byte(h)|0x80)
-		h >>= 7
-	}
-	return append(append(dst, byte(h)), data...)
+	return append(batch.AppendHeader(dst, len(data), binary), data...)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestAppendMessageMatchesWriter(t *testing.T) {
-	for _, n := range []int{0, 1, 63, 64, 127, 128, 8191, 8192, 70000} {
+	for _, n := range []int{0, 1, 63, 64, 127, 128, 8127, 8128, 70000} {
 		for _, bin := range []bool{false, true} {
 			data := bytes.Repeat([]byte{'x'}, n)
 			var w batch.Writer
@@ -20,8 +20,8 @@ func TestAppendMessageMatchesWriter(t *testing.T) {
 			if got, want := AppendMessage(nil, data, bin), w.Bytes()[head:]; !bytes.Equal(got, want) {
 				t.Fatalf("n=%d binary=%v: % x, want % x", n, bin, got[:4], want[:4])
 			}
-			if got := len(AppendMessage(nil, data, bin)); got != batch.MessageSize(n) {
-				t.Fatalf("size %d, want %d", got, batch.MessageSize(n))
+			if got := len(AppendMessage(nil, data, bin)); got != batch.MessageSize(n, bin) {
+				t.Fatalf("size %d, want %d", got, batch.MessageSize(n, bin))
 			}
 		}
 	}
@@ -94,6 +94,23 @@ func TestQueueFrames(t *testing.T) {
 	got, last = frameMsgs(t, &q, 5, 1, 100) // at least one message
 	if want := []string{"b5"}; !slices.Equal(got, want) || last != 5 {
 		t.Fatalf("1 byte from 5: %v %d", got, last)
+	}
+	// Whole chunks go in at once, then the limits cut inside a chunk.
+	for _, c := range []struct {
+		bytes, count int
+		want         []string
+	}{
+		{15, 100, []string{"a1", "a2", "a3", "b4", "b5"}},
+		{10, 100, []string{"a1", "a2", "a3"}},
+		{9, 100, []string{"a1", "a2", "a3"}},
+		{8, 100, []string{"a1", "a2"}},
+		{100, 4, []string{"a1", "a2", "a3", "b4"}},
+		{100, 3, []string{"a1", "a2", "a3"}},
+		{100, 5, []string{"a1", "a2", "a3", "b4", "b5"}},
+	} {
+		if got, last = frameMsgs(t, &q, 1, c.bytes, c.count); !slices.Equal(got, c.want) || last != uint64(len(c.want)) {
+			t.Fatalf("%d bytes, %d messages from 1: %v %d", c.bytes, c.count, got, last)
+		}
 	}
 	if got, last = frameMsgs(t, &q, 7, 100, 100); got != nil || last != 6 {
 		t.Fatalf("past the end: %v %d", got, last)

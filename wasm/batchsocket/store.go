@@ -1,6 +1,10 @@
 package batchsocket
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/eventwire/eventwire/protocol/batch"
+)
 
 // Store persists unacknowledged messages, so that a page that reloads or
 // crashes sends them on its next load. The JS binding implements it with
@@ -124,9 +128,9 @@ func AppendWrite(dst []byte, w *Write) []byte {
 	if w.DeleteAll {
 		flags |= 2
 	}
-	dst = appendUvarint(appendUvarint(append(append(dst, w.Session[:]...), flags), w.Floor), w.DeleteBelow)
+	dst = batch.AppendUvarint(batch.AppendUvarint(append(append(dst, w.Session[:]...), flags), w.Floor), w.DeleteBelow)
 	for _, c := range w.Puts {
-		dst = append(appendUvarint(appendUvarint(dst, c.First), uint64(len(c.Data))), c.Data...)
+		dst = append(batch.AppendUvarint(batch.AppendUvarint(dst, c.First), uint64(len(c.Data))), c.Data...)
 	}
 	return dst
 }
@@ -144,12 +148,15 @@ func ParseSaved(p []byte) ([]Saved, error) {
 		}
 		var s [16]byte
 		copy(s[:], p)
-		first, i := uvarint(p[16:])
-		size, j := uvarint(p[16+i:])
-		p = p[16+i+j:]
-		if i == 0 || j == 0 || size > uint64(len(p)) {
+		first, i, err1 := batch.Uvarint(p[16:])
+		if err1 != nil {
 			return nil, errRecords
 		}
+		size, j, err2 := batch.Uvarint(p[16+i:])
+		if err2 != nil || size > uint64(len(p)-16-i-j) {
+			return nil, errRecords
+		}
+		p = p[16+i+j:]
 		data := p[:size:size]
 		p = p[size:]
 		if len(out) == 0 || out[len(out)-1].Session != s {
@@ -157,7 +164,7 @@ func ParseSaved(p []byte) ([]Saved, error) {
 		}
 		sv := &out[len(out)-1]
 		if first == 0 {
-			sv.Floor, _ = uvarint(data)
+			sv.Floor, _, _ = batch.Uvarint(data)
 		} else {
 			sv.Chunks = append(sv.Chunks, Chunk{First: first, Data: data})
 		}

@@ -136,14 +136,14 @@ func TestStoreEncoding(t *testing.T) {
 	w := &Write{Session: sess(3), Puts: []Chunk{{First: 5, Data: pack("a")}, {First: 300, Data: []byte{}}}, DeleteBelow: 200, Floor: 4, SetFloor: true, DeleteAll: true}
 	p := AppendWrite(nil, w)
 	s3 := sess(3)
-	want := append(s3[:], 3, 4, 0xc8, 0x01, 5, 2, 2, 'a', 0xac, 0x02, 0)
+	want := append(s3[:], 3, 4, 0xc8, 0x01, 5, 2, 1, 'a', 0xac, 0x02, 0)
 	if !slices.Equal(p, want) {
 		t.Fatalf("write % x\nwant  % x", p, want)
 	}
 	var rec []byte
 	add := func(s [16]byte, first uint64, data []byte) {
 		rec = append(rec, s[:]...)
-		rec = appendUvarint(appendUvarint(rec, first), uint64(len(data)))
+		rec = batch.AppendUvarint(batch.AppendUvarint(rec, first), uint64(len(data)))
 		rec = append(rec, data...)
 	}
 	add(sess(1), 0, []byte{0x7}) // floor 7

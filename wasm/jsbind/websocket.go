@@ -6,6 +6,8 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/hack-pad/safejs"
+
 	"github.com/eventwire/eventwire/wasm/batchsocket"
 )
 
@@ -47,7 +49,8 @@ const (
 //	    Open a WebSocket offering the subprotocol eventwire.batch, with
 //	    binaryType "arraybuffer"; false when there is no WebSocket or it
 //	    refuses the URL. Reports BSOpen, BSMessage*, then BSClosed.
-//	send(ref, frame)      frame: Uint8Array; ws.send
+//	send(ref, frame, n)   ws.send(frame.subarray(0, n)); frame is a Uint8Array
+//	                      that Go reuses for the next frame (send copies it)
 //	buffered(ref) → number  ws.bufferedAmount
 //	close(ref, code, reason)  ws.close; reports nothing more
 //	post(ref, url, body, keepalive)
@@ -62,6 +65,8 @@ type BSDriver struct {
 	d Value
 
 	mu     sync.Mutex
+	out    Value // the Uint8Array that frames are copied into for send
+	outCap int
 	next   int
 	conns  map[int]*batchsocket.ConnEvents
 	posts  map[int]func(batchsocket.PostResult)
@@ -109,8 +114,28 @@ type bsConn struct {
 	ref int
 }
 
+// Send copies frame into the driver's reusable Uint8Array, grown as needed
+// (to the largest frame sent), and has it sent: WebSocket.send copies what
+// it is given, so there is no new ArrayBuffer, and no new Go reference to
+// one, per frame.
 func (c *bsConn) Send(frame []byte) error {
-	_, err := c.t.d.Call("send", c.ref, frame)
+	t := c.t
+	t.mu.Lock()
+	var err error
+	if t.outCap < len(frame) {
+		n := max(len(frame), 64<<10)
+		var arr safejs.Value
+		if arr, err = global("Uint8Array").New(n); err == nil {
+			t.out, t.outCap = Value{v: arr}, n
+		}
+	}
+	if err == nil {
+		_, err = t.out.CopyBytesToJS(frame)
+	}
+	if err == nil {
+		_, err = t.d.Call("send", c.ref, t.out, len(frame))
+	}
+	t.mu.Unlock()
 	return err
 }
 

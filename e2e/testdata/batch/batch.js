@@ -254,7 +254,8 @@ const bt = {
    * Counts the messages persisted in IndexedDB, whatever the layout: every
    * binary value (ArrayBuffer or view) found in the records of every store
    * of every database of the origin is parsed as BATCH-framed messages
-   * (PROTOCOL.md §5.6: a uvarint length << 1 | kind, then the data); values
+   * (PROTOCOL.md §5.6: a uvarint h, the length of a short text when under
+   * 128, else 128 + (length << 1 | kind); then the data); values
    * that do not parse to the end count for nothing.
    */
   async idbMessages() {
@@ -282,7 +283,7 @@ const bt = {
           mul *= 128;
           if (b < 0x80) break;
         }
-        i += Math.floor(v / 2);
+        i += v < 128 ? v : Math.floor((v - 128) / 2);
         if (i > u8.length) return 0;
         n++;
       }

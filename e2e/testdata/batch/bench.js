@@ -15,8 +15,9 @@
 const state = (globalThis.state = { phase: "loading" });
 
 let BatchSocket;
+let load;
 try {
-  ({ BatchSocket } = await import("/dist/eventwire.js"));
+  ({ BatchSocket, load } = await import("/dist/eventwire.js"));
   if (typeof BatchSocket !== "function") state.importError = "dist/eventwire.js does not export BatchSocket";
 } catch (e) {
   state.importError = String((e && e.stack) || e);
@@ -42,6 +43,13 @@ function withTimeout(p, ms, what) {
 let cur = null;
 
 const bench = {
+  // Loads the module from wasm (a build with function names, for
+  // profiles) instead of the default; before the first prepare.
+  async load(wasm) {
+    await load({ wasm });
+    return true;
+  },
+
   async prepare(kind, size, opts = {}) {
     const msgs = pool(size);
     if (kind === "batchsocket") {
