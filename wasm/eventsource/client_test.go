@@ -1013,7 +1013,7 @@ func (nullSink) Open(*OpenInfo)             {}
 func (nullSink) Events(string, []sse.Event) {}
 func (nullSink) Error(*ErrorInfo)           {}
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
