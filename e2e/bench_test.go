@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,6 +27,8 @@ import (
 // EVENTWIRE_BENCH_OUT=FILE also writes the report to FILE.
 // EVENTWIRE_BENCH_PROFILE=1 adds V8 CPU profiles of eventwire's paths to the
 // notes; EVENTWIRE_BENCH_PROFILE=only runs only those.
+// EVENTWIRE_BENCH_CONTENDERS=a,b runs only those contenders (names as in
+// benchContenders), for a quick look at one comparison.
 
 // Sizes of the measures.
 const (
@@ -155,6 +159,14 @@ func TestBrowserBench(t *testing.T) {
 		na: map[string]string{}, errs: map[benchKey][]string{},
 	}
 	b.deadline = b.started.Add(benchBudget)
+	if only := os.Getenv("EVENTWIRE_BENCH_CONTENDERS"); only != "" {
+		keep := strings.Split(only, ",")
+		for _, c := range benchContenders {
+			if !slices.Contains(keep, c) {
+				b.na[c] = "left out by EVENTWIRE_BENCH_CONTENDERS"
+			}
+		}
+	}
 	profile := os.Getenv("EVENTWIRE_BENCH_PROFILE")
 	reps := benchReps
 	if profile == "only" {

@@ -48,7 +48,7 @@ const dispatch = EventTarget.prototype.dispatchEvent;
  * @property {Record<string, Handler | null>} handlers
  * @property {Options} opts
  * @property {Driver} driver              makes the requests (transport.js)
- * @property {Uint8Array | null} inbox    chunks on their way to Go
+ * @property {import("./loader.js").WasmExports | null} wasm  the instance's exports once loaded
  *
  * @typedef {ReturnType<typeof createDriver>} Driver
  *
@@ -255,7 +255,7 @@ export class EventSource extends EventTarget {
       handlers: { open: null, message: null, error: null },
       opts,
       driver: /** @type {any} */ (null),
-      inbox: null,
+      wasm: null,
     };
     s.driver = createDriver(
       {
@@ -268,21 +268,17 @@ export class EventSource extends EventTarget {
       (req, kind, ...args) => {
         if (s.id === 0) return; // closed
         const raw = /** @type {Record<string, any>} */ (s.raw);
-        let r;
         if (kind === CHUNK) {
-          // Through the inbox, reused: a new Uint8Array per call would cost
-          // Go a reference and a finalizer per chunk.
+          // A plain WebAssembly call, not a js.FuncOf (wasm/jsbind/inbox.go):
+          // the bytes go straight into Go's inbox.
           const chunk = /** @type {Uint8Array} */ (args[0]);
-          let inbox = s.inbox;
-          let fresh;
-          if (inbox === null || inbox.length < chunk.length || (inbox.length > 1 << 20 && chunk.length < 1 << 16)) {
-            inbox = fresh = s.inbox = new Uint8Array(Math.max(chunk.length, 1 << 16));
-          }
-          inbox.set(chunk);
-          r = raw.esNet(s.id, req, kind, chunk.length, fresh);
-        } else {
-          r = raw.esNet(s.id, req, kind, ...args);
+          const wasm = /** @type {import("./loader.js").WasmExports} */ (s.wasm);
+          const at = wasm.eventwireInbox(chunk.length);
+          new Uint8Array(wasm.mem.buffer, at, chunk.length).set(chunk);
+          if (wasm.esChunk(s.id, req, chunk.length) !== 0) raw.kick();
+          return;
         }
+        const r = raw.esNet(s.id, req, kind, ...args);
         if (r instanceof Error) throw r;
       },
     );
@@ -293,7 +289,7 @@ export class EventSource extends EventTarget {
       s.driver.preopen(href, asciiUpper(opts.method), firstRequestHeaders(opts.headers), false);
     }
     loader.internal().then(
-      (m) => start(this, s, m.raw),
+      (m) => start(this, s, m.raw, m.wasm),
       (err) => {
         s.driver.abortAll();
         if (s.readyState === CLOSED) return;
@@ -395,10 +391,12 @@ Object.defineProperty(EventSource.prototype, Symbol.toStringTag, { value: "Event
  * @param {EventSource} es
  * @param {State} s
  * @param {Record<string, any>} raw
+ * @param {import("./loader.js").WasmExports} wasm
  */
-function start(es, s, raw) {
+function start(es, s, raw, wasm) {
   if (s.readyState === CLOSED) return;
   s.raw = raw;
+  s.wasm = wasm;
   const o = s.opts;
   /** @type {Uint32Array | null} */
   let header = null;

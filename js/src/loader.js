@@ -131,7 +131,11 @@ export function createLoader(defaultWasm) {
  * What internal() resolves to: the raw exports of the Go module (functions
  * return an Error object instead of throwing; see wasm/jsbind) and call(),
  * which throws those errors.
- * @typedef {{ raw: Record<string, any>, call: (name: string, ...args: unknown[]) => any, api: EventwireModule }} Internal
+ * @typedef {{ raw: Record<string, any>, call: (name: string, ...args: unknown[]) => any, api: EventwireModule, wasm: WasmExports }} Internal
+ *
+ * The instance's own exports (//go:wasmexport functions, wasm/jsbind/inbox.go):
+ * plain WebAssembly calls for the hot paths, without a js.FuncOf's cost.
+ * @typedef {{ mem: WebAssembly.Memory, eventwireInbox: (n: number) => number, esChunk: (id: number, req: number, n: number) => number }} WasmExports
  */
 
 /**
@@ -272,7 +276,7 @@ async function run(runtime, go, instance) {
       `eventwire: eventwire.wasm is version ${String(raw.version)} but this script is ${VERSION}; serve the files of one release together`,
     );
   }
-  return makeModule(raw, state);
+  return makeModule(raw, state, /** @type {WasmExports} */ (/** @type {unknown} */ (instance.exports)));
 }
 
 /**
@@ -305,9 +309,10 @@ function withGlobals(globals, fn) {
  * across the seam itself).
  * @param {Record<string, unknown>} raw
  * @param {{ exited: boolean }} state
+ * @param {WasmExports} wasm
  * @returns {Internal}
  */
-function makeModule(raw, state) {
+function makeModule(raw, state, wasm) {
   /**
    * @param {string} name
    * @param {unknown[]} args
@@ -337,5 +342,5 @@ function makeModule(raw, state) {
       throw new Error("eventwire: _panic returned without an error");
     },
   });
-  return { raw, call: (name, ...args) => call(name, args), api };
+  return { raw, call: (name, ...args) => call(name, args), api, wasm };
 }

@@ -402,6 +402,13 @@ func (c *Client) onResponse(r *Response) {
 }
 
 // onChunk decodes a body chunk and hands its events to the Sink at once.
+// feedSlice is the most of a chunk the decoder is fed at once; the events of
+// the whole chunk still reach the Sink in one call. In the browser a large
+// chunk (fetch hands over a megabyte at a time from a fast server) would
+// otherwise be decoded in one call, and V8 only switches a WebAssembly
+// function to its optimized code at the function's next call.
+const feedSlice = 16 << 10
+
 func (c *Client) onChunk(p []byte) {
 	if !c.haveResp {
 		c.endRequest()
@@ -420,7 +427,10 @@ func (c *Client) onChunk(p []byte) {
 	if c.timers[timerWatchdog] != nil {
 		c.touch()
 	}
-	err := c.dec.Feed(p, c.emit)
+	var err error
+	for q := p; len(q) > 0 && err == nil; q = q[min(len(q), feedSlice):] {
+		err = c.dec.Feed(q[:min(len(q), feedSlice)], c.emit)
+	}
 	if n := len(c.batch); n > 0 {
 		c.events += n
 		if !c.closed() {

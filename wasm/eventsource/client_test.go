@@ -2,6 +2,7 @@ package eventsource
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -1013,7 +1014,7 @@ func (nullSink) Open(*OpenInfo)             {}
 func (nullSink) Events(string, []sse.Event) {}
 func (nullSink) Error(*ErrorInfo)           {}
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -1085,5 +1086,39 @@ func TestHeadersErrorFromTransport(t *testing.T) {
 	e := h.sink.lastErr(t)
 	if e.Reason != ReasonHeaders || e.Err == nil || e.Err.Error() != "token expired" || e.State != Connecting {
 		t.Fatalf("error %+v", e)
+	}
+}
+
+// countSink records the size of each Events call.
+type countSink struct {
+	nullSink
+	calls []int
+	last  string
+}
+
+func (s *countSink) Events(_ string, evs []sse.Event) {
+	s.calls = append(s.calls, len(evs))
+	s.last = evs[len(evs)-1].Data
+}
+
+func TestLargeChunkOneSinkCall(t *testing.T) {
+	// Larger than feedSlice, with events across the slice boundaries: the
+	// decoder is fed in slices, the Sink still gets the chunk's events at once.
+	var b strings.Builder
+	n := 0
+	for b.Len() < 3*feedSlice+100 {
+		fmt.Fprintf(&b, "data: %d %s\n\n", n, strings.Repeat("x", 97))
+		n++
+	}
+	h := newHarness(t, Options{})
+	fc := h.start().ok()
+	cs := &countSink{}
+	h.c.sink = cs
+	fc.send(b.String())
+	if len(cs.calls) != 1 || cs.calls[0] != n {
+		t.Fatalf("Sink calls %v, want one of %d events", cs.calls, n)
+	}
+	if want := fmt.Sprintf("%d %s", n-1, strings.Repeat("x", 97)); cs.last != want {
+		t.Fatalf("last event %q, want %q", cs.last, want)
 	}
 }

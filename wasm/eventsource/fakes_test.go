@@ -185,7 +185,7 @@ func (s *recSink) lastErr(tb testing.TB) ErrorInfo {
 
 // harness is a Client wired to fakes.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	c    *Client
 	tr   *fakeTransport
 	sink *recSink
@@ -194,11 +194,11 @@ type harness struct {
 
 const testURL = "https://example.com/events"
 
-func newHarness(t *testing.T, opts Options) *harness {
+func newHarness(t testing.TB, opts Options) *harness {
 	return newHarnessURL(t, testURL, opts)
 }
 
-func newHarnessURL(t *testing.T, url string, opts Options) *harness {
+func newHarnessURL(t testing.TB, url string, opts Options) *harness {
 	h := &harness{t: t, tr: newFakeTransport(), sink: &recSink{}, clk: clocktest.New(0)}
 	if opts.Clock == nil {
 		opts.Clock = h.clk

@@ -18,10 +18,9 @@ const (
 	// object or the XHR's getAllResponseHeaders() string (kept opaque for
 	// error events).
 	NetResponse = 0
-	// NetChunk: (length[, inbox]): the next piece of the body, in the first
-	// length bytes of the inbox, a Uint8Array that the shell reuses and
-	// passes again only when it replaces it (no new reference, hence no Go
-	// finalizer, per chunk).
+	// NetChunk: the next piece of the body. It never comes through
+	// Deliver: the shell writes it into the inbox and calls the export
+	// esChunk, which hands it to Chunk (see inbox.go).
 	NetChunk = 1
 	// NetEnd: the orderly end of the body.
 	NetEnd = 2
@@ -56,7 +55,7 @@ const (
 //	abort(id)
 //	    Give up request id: abort it, report nothing more.
 //
-// Deliver runs inside the driver's call and processes the Client's input at
+// Deliver and Chunk run inside the driver's call and process the Client's input at
 // once (the Client never blocks), so chunks keep their order and events
 // reach the page within the same task.
 type ESTransport struct {
@@ -65,8 +64,6 @@ type ESTransport struct {
 	mu      sync.Mutex
 	next    int
 	streams map[int]*eventsource.Stream // live requests (one, two during a renewal)
-	buf     []byte                      // chunk buffer, reused
-	inbox   Value                       // the shell's chunk buffer (NetChunk)
 }
 
 // NewESTransport returns a Transport that drives requests through driver.
@@ -111,6 +108,17 @@ func (t *ESTransport) drop(id int) bool {
 	return ok
 }
 
+// Chunk passes the next piece of request id's body to its Stream (the
+// export esChunk calls it with the inbox). The Client does not keep p.
+func (t *ESTransport) Chunk(id int, p []byte) {
+	t.mu.Lock()
+	s := t.streams[id]
+	t.mu.Unlock()
+	if s != nil {
+		s.Chunk(p)
+	}
+}
+
 // Deliver passes a report of the driver about request id to its Stream.
 // Reports about a request that ended or was aborted are ignored.
 func (t *ESTransport) Deliver(id, kind int, args []Value) error {
@@ -136,28 +144,6 @@ func (t *ESTransport) Deliver(id, kind int, args []Value) error {
 		}
 		r.Raw = arg(args, 3)
 		s.Response(r)
-	case NetChunk:
-		f, err := arg(args, 0).Float()
-		if err != nil {
-			return err
-		}
-		if in := arg(args, 1); in.IsObject() {
-			t.inbox = in
-		}
-		n := int(f)
-		if cap(t.buf) < n {
-			t.buf = make([]byte, max(n, 2*cap(t.buf), 4096))
-		}
-		b := t.buf[:n]
-		if m, err := t.inbox.CopyBytesToGo(b); err != nil {
-			return err
-		} else if m != n {
-			return TypeError("eventwire: esNet: chunk longer than the inbox")
-		}
-		s.Chunk(b) // the Client does not keep b
-		if cap(t.buf) > keepChunkBuffer && n < keepChunkBuffer/4 {
-			t.buf = nil // a huge chunk once: do not hold its memory
-		}
 	case NetEnd:
 		t.drop(id)
 		s.End()
@@ -176,7 +162,3 @@ func (t *ESTransport) Deliver(id, kind int, args []Value) error {
 	}
 	return nil
 }
-
-// keepChunkBuffer is the largest chunk buffer kept after a chunk of
-// ordinary size.
-const keepChunkBuffer = 1 << 20

@@ -28,7 +28,12 @@ import (
 //	    (all in ms or bytes). The connection starts at once: the shell calls
 //	    esOpen from a task after its constructor.
 //	esNet(id, requestId, kind, ...args)
-//	    The driver's reports (jsbind.ESTransport.Deliver).
+//	    The driver's reports (jsbind.ESTransport.Deliver), except chunks.
+//	esChunk(id, requestId, n) → kick   (a //go:wasmexport, on the instance)
+//	    The next n bytes of the body, written into the inbox
+//	    (jsbind/inbox.go). A plain WebAssembly call instead of a js.FuncOf:
+//	    one per network chunk, 0.1 µs instead of 13–17 µs. It returns 1 when
+//	    the shell must call kick() afterwards (a timer or goroutine started).
 //	esClose(id)
 //	    close(): CLOSED at once, no event. Unknown ids are ignored.
 func init() {
@@ -61,9 +66,13 @@ func esLookup(v jsbind.Value) *esSource {
 	if err != nil {
 		return nil
 	}
+	return esByID(int(f))
+}
+
+func esByID(id int) *esSource {
 	esMu.Lock()
 	defer esMu.Unlock()
-	return esAll[int(f)]
+	return esAll[id]
 }
 
 func (e *esSource) forget() {
@@ -155,6 +164,23 @@ func esNet(args []jsbind.Value) (any, error) {
 		rest = args[3:]
 	}
 	return nil, e.tr.Deliver(int(req), int(kind), rest)
+}
+
+//go:wasmexport esChunk
+func esChunk(id, req, n int32) (kick int32) {
+	e := esByID(int(id))
+	if e == nil {
+		return 0 // closed meanwhile
+	}
+	mark := jsbind.MarkScheduler()
+	defer func() {
+		if mark.Changed() {
+			kick = 1
+		}
+	}()
+	defer e.recover() // runs first
+	e.tr.Chunk(int(req), jsbind.Inbox(int(n)))
+	return 0
 }
 
 func esClose(args []jsbind.Value) (any, error) {

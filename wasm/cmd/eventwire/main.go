@@ -63,6 +63,12 @@ func newExports() (*jsbind.Object, error) {
 	if err := o.Set("version", wasm.Version); err != nil {
 		return nil, err
 	}
+	// kick(): nothing, as a js.FuncOf: the runtime runs its scheduler before
+	// it returns, which starts what a //go:wasmexport function armed
+	// (jsbind/inbox.go).
+	if err := o.SetFunc("kick", func([]jsbind.Value) (any, error) { return nil, nil }); err != nil {
+		return nil, err
+	}
 	for _, e := range exporters {
 		if err := e(o); err != nil {
 			o.Release()

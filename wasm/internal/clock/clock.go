@@ -10,7 +10,10 @@
 // AfterFunc call package time directly when no Clock is given.
 package clock
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Clock is a source of time, injectable for tests.
 type Clock interface {
@@ -48,8 +51,17 @@ func AfterFunc(c Clock, d time.Duration, f func()) Timer {
 	if c != nil {
 		return c.AfterFunc(d, f)
 	}
+	armed.Add(1)
 	return stopFunc(time.AfterFunc(d, f).Stop)
 }
+
+// armed counts the timers AfterFunc started on the real clock.
+var armed atomic.Uint64
+
+// Armed returns how many timers AfterFunc has started on the real clock: a
+// caller that runs outside the Go scheduler (a //go:wasmexport function)
+// compares it before and after to know whether the scheduler must run.
+func Armed() uint64 { return armed.Load() }
 
 // stopFunc is the Timer of the real clock: the *time.Timer itself is not put
 // in the interface (through its field C it would keep time.Time's methods).

@@ -8,7 +8,11 @@ import (
 func TestRealClock(t *testing.T) {
 	a := Now(nil)
 	done := make(chan struct{})
+	armed := Armed()
 	AfterFunc(nil, time.Millisecond, func() { close(done) })
+	if got := Armed(); got != armed+1 {
+		t.Fatalf("Armed went from %d to %d across one AfterFunc, want +1", armed, got)
+	}
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
