@@ -428,8 +428,10 @@ func (c *Client) onChunk(p []byte) {
 		c.touch()
 	}
 	var err error
-	for q := p; len(q) > 0 && err == nil; q = q[min(len(q), feedSlice):] {
-		err = c.dec.Feed(q[:min(len(q), feedSlice)], c.emit)
+	for q := p; len(q) > 0 && err == nil; {
+		n := min(len(q), feedSlice)
+		err = c.dec.Feed(q[:n], c.emit)
+		q = q[n:]
 	}
 	if n := len(c.batch); n > 0 {
 		c.events += n

@@ -50,8 +50,9 @@ const (
 //	    values cannot hold line breaks: fetch and XHR reject them). The
 //	    driver adds the body, credentials, cache and redirect modes, the
 //	    page's headers function's result, and picks fetch or XHR; it reports
-//	    in order through Deliver: NetResponse once, NetChunk*, then NetEnd, or
-//	    NetFail / NetHeadersFail at any point.
+//	    in order: NetResponse once through Deliver, the body's chunks
+//	    through Chunk (the export esChunk), then NetEnd, or NetFail /
+//	    NetHeadersFail at any point, through Deliver.
 //	abort(id)
 //	    Give up request id: abort it, report nothing more.
 //
