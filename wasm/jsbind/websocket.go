@@ -6,8 +6,6 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/hack-pad/safejs"
-
 	"github.com/eventwire/eventwire/wasm/batchsocket"
 )
 
@@ -124,9 +122,9 @@ func (c *bsConn) Send(frame []byte) error {
 	var err error
 	if t.outCap < len(frame) {
 		n := max(len(frame), 64<<10)
-		var arr safejs.Value
-		if arr, err = global("Uint8Array").New(n); err == nil {
-			t.out, t.outCap = Value{v: arr}, n
+		var arr Value
+		if arr, err = Global("Uint8Array").New(n); err == nil {
+			t.out, t.outCap = arr, n
 		}
 	}
 	if err == nil {
