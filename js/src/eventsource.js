@@ -4,8 +4,9 @@
 // JS owns the DOM side: the EventTarget, the event handler attributes, the
 // MessageEvents. Go owns the protocol: readyState changes, reconnection,
 // parsing. Go reports through one function per source (notify, below), once
-// per network chunk with every event of the chunk packed into a Uint8Array
-// (wasm/eventsource/pack.go): one TextDecoder call per chunk, then slices.
+// per network chunk with every event of the chunk, read where Go built them
+// in the module's memory (wasm/eventsource/pack.go): a header, and two texts
+// decoded with one TextDecoder call each, then only slices.
 // The HTTP requests are made by the driver in transport.js on Go's behalf.
 
 import { loader } from "./instance.js";
@@ -15,7 +16,7 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-/** A packed length meaning "same as the previous event's". */
+/** In a batch header: the same type or ID as the previous event's, or a data in the extra text. */
 const SAME = 0xffffffff;
 
 /** Modes of esOpen. */
@@ -398,8 +399,6 @@ function start(es, s, raw, wasm) {
   s.raw = raw;
   s.wasm = wasm;
   const o = s.opts;
-  /** @type {Uint32Array | null} */
-  let header = null;
 
   /**
    * Everything Go reports; see wasm/jsbind/es_sink.go.
@@ -409,10 +408,12 @@ function start(es, s, raw, wasm) {
    * @param {any} c
    * @param {any} d
    * @param {any} e
+   * @param {any} f
+   * @param {any} g
    */
-  function notify(kind, a, b, c, d, e) {
+  function notify(kind, a, b, c, d, e, f, g) {
     if (kind === 0) {
-      events(/** @type {Uint8Array} */ (a), /** @type {number} */ (b), /** @type {string} */ (c));
+      events(a, b, c, d, e, f, g);
     } else if (kind === 1) {
       if (s.readyState === CLOSED) return;
       s.readyState = OPEN;
@@ -429,27 +430,36 @@ function start(es, s, raw, wasm) {
   }
 
   /**
-   * Decodes one chunk's events and delivers them.
-   * @param {Uint8Array} u8
-   * @param {number} length
+   * Decodes one chunk's events (an eventsource.Batch in the module's memory,
+   * see wasm/jsbind/es_sink.go) and delivers them. Everything is read from
+   * memory before the first listener runs: a call into Go may grow the
+   * memory, which detaches the old buffer.
+   * @param {number} n number of events
+   * @param {number} headAt address of the header, 4n uint32
+   * @param {number} chunkAt address of the chunk's text
+   * @param {number} chunkLen its length in bytes
+   * @param {number} extraAt address of the extra text
+   * @param {number} extraLen its length in bytes
    * @param {string} origin
    */
-  function events(u8, length, origin) {
+  function events(n, headAt, chunkAt, chunkLen, extraAt, extraLen, origin) {
     if (s.readyState === CLOSED) return;
-    if (header === null || header.buffer !== u8.buffer) header = new Uint32Array(u8.buffer, 0, u8.byteLength >>> 2);
-    const n = header[0];
+    const buffer = wasm.mem.buffer;
+    const header = new Uint32Array(buffer, headAt, 4 * n).slice();
     if (textDecoder === null) textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-    const text = textDecoder.decode(u8.subarray(4 + 12 * n, length));
+    const chunk = chunkLen === 0 ? "" : textDecoder.decode(new Uint8Array(buffer, chunkAt, chunkLen));
+    const text = extraLen === 0 ? "" : textDecoder.decode(new Uint8Array(buffer, extraAt, extraLen));
     const batch = o.onbatch;
     let at = 0;
     let type = "";
     let id = "";
     if (batch === undefined) {
       if (!o.dispatchEvents) return;
-      for (let i = 0, h = 1; i < n; i++, h += 3) {
+      for (let h = 0; h < 4 * n; h += 4) {
         const tl = header[h];
         if (tl !== SAME) type = text.slice(at, (at += tl));
-        const data = text.slice(at, (at += header[h + 1]));
+        const da = header[h + 3];
+        const data = da === SAME ? text.slice(at, (at += header[h + 1])) : chunk.slice(da, da + header[h + 1]);
         const il = header[h + 2];
         if (il !== SAME) id = text.slice(at, (at += il));
         if (s.readyState === CLOSED) return;
@@ -459,10 +469,11 @@ function start(es, s, raw, wasm) {
     }
     /** @type {BatchEvent[]} */
     const list = new Array(n);
-    for (let i = 0, h = 1; i < n; i++, h += 3) {
+    for (let i = 0, h = 0; i < n; i++, h += 4) {
       const tl = header[h];
       if (tl !== SAME) type = text.slice(at, (at += tl));
-      const data = text.slice(at, (at += header[h + 1]));
+      const da = header[h + 3];
+      const data = da === SAME ? text.slice(at, (at += header[h + 1])) : chunk.slice(da, da + header[h + 1]);
       const il = header[h + 2];
       if (il !== SAME) id = text.slice(at, (at += il));
       list[i] = { type, data, lastEventId: id, origin };

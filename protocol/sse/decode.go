@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultMaxEventSize is the MaxEventSize used when DecoderOptions leaves it
@@ -87,10 +88,36 @@ type Decoder struct {
 	typ  []byte // event type buffer
 	id   []byte // last event ID buffer
 
-	lastID   string        // last event ID string (committed at blank lines)
-	typName  string        // the last dispatched custom type, reused while equal
+	// The data buffer while it holds a single line that is valid UTF-8 and
+	// complete in the chunk being fed: a view of that chunk, at viewAt,
+	// copied into data only when a second line follows or the chunk ends.
+	view    []byte
+	viewAt  int
+	viewSet bool
+
+	lastIDb  []byte        // last event ID (committed at blank lines)
+	lastID   string        // lastIDb as a string, made when asked for
+	lastOK   bool          // lastID is current
+	ev       EventView     // the event FeedView hands out, reused
+	typName  string        // the last type Feed reported, reused while equal
 	retry    time.Duration // reconnection time
 	retryNow time.Duration // retry of the current block, for Event.Retry
+}
+
+// EventView is an event as FeedView hands it out. It and its slices are
+// reused: they are valid only until emit returns, and must not be modified.
+// The slices hold what Feed's Event would (text decoded as UTF-8, ill-formed
+// sequences replaced by U+FFFD).
+type EventView struct {
+	Type []byte // the event type; "message" unless set
+	Data []byte
+	// DataAt is the offset of Data in the chunk given to FeedView when Data
+	// is bytes of that chunk as they are (a single data line, complete in
+	// the chunk and valid UTF-8: the common case, which costs no copy), and
+	// -1 when Data is the Decoder's own copy.
+	DataAt int
+	ID     []byte        // the last event ID in force
+	Retry  time.Duration // as Event.Retry
 }
 
 // NewDecoder returns a Decoder with the given options.
@@ -123,16 +150,39 @@ func (d *Decoder) tooLarge() error {
 // the same error until End is called. The caller should drop the
 // connection, call End, and reconnect.
 func (d *Decoder) Feed(p []byte, emit func(Event)) error {
+	if emit == nil {
+		return d.FeedView(p, nil)
+	}
+	return d.FeedView(p, func(v *EventView) {
+		if string(v.Type) != d.typName {
+			d.typName = string(v.Type)
+		}
+		emit(Event{Type: d.typName, Data: string(v.Data), ID: d.LastEventID(), Retry: v.Retry})
+	})
+}
+
+// FeedView is Feed without a Go string per event, for callers that copy the
+// bytes elsewhere anyway (the browser client packs them for JavaScript): it
+// calls emit with views (see EventView). Everything else (LastEventID,
+// Retry, errors, mixing calls with Feed on one stream) is as for Feed.
+func (d *Decoder) FeedView(p []byte, emit func(*EventView)) error {
+	err := d.feed(p, emit)
+	d.unview() // p is not kept
+	return err
+}
+
+func (d *Decoder) feed(p []byte, emit func(*EventView)) error {
 	if d.err != nil {
 		return d.err
 	}
 	if len(p) == 0 {
 		return nil
 	}
+	start := 0 // offsets stay those of p, for EventView.DataAt
 	if d.skipLF {
 		d.skipLF = false
 		if p[0] == '\n' {
-			p = p[1:]
+			start = 1
 		}
 	}
 	maxLine := d.limit()
@@ -140,7 +190,7 @@ func (d *Decoder) Feed(p []byte, emit func(Event)) error {
 	// searched again only once passed: each byte is scanned at most once
 	// per search, whatever the mix of line endings.
 	cr, lf := -1, -1
-	for pos := 0; pos < len(p); {
+	for pos := start; pos < len(p); {
 		if cr < pos {
 			cr = next(p, pos, '\r')
 		}
@@ -162,10 +212,10 @@ func (d *Decoder) Feed(p []byte, emit func(Event)) error {
 			d.line = append(d.line, p[pos:]...)
 			return nil
 		}
-		line := p[pos:end]
+		line, at := p[pos:end], pos
 		if len(d.line) > 0 {
 			d.line = append(d.line, line...)
-			line = d.line
+			line, at = d.line, -1
 		}
 		pos = end + 1
 		if p[end] == '\r' {
@@ -175,7 +225,7 @@ func (d *Decoder) Feed(p []byte, emit func(Event)) error {
 				pos++
 			}
 		}
-		err := d.processLine(line, emit)
+		err := d.processLine(line, at, emit)
 		d.line = release(d.line)
 		if err != nil {
 			d.err = err
@@ -203,21 +253,28 @@ func (d *Decoder) End() {
 	d.started = false
 	d.skipLF = false
 	d.line = release(d.line)
+	d.view, d.viewSet = nil, false
 	d.data = release(d.data)
 	d.typ = d.typ[:0]
-	d.id = append(d.id[:0], d.lastID...)
+	d.id = append(d.id[:0], d.lastIDb...)
 	d.retryNow = 0
 }
 
 // LastEventID returns the last event ID string: the value committed by the
 // latest blank line that followed an id field, or set by SetLastEventID.
 // A client sends it as Last-Event-ID when it reconnects.
-func (d *Decoder) LastEventID() string { return d.lastID }
+func (d *Decoder) LastEventID() string {
+	if !d.lastOK {
+		d.lastID, d.lastOK = string(d.lastIDb), true
+	}
+	return d.lastID
+}
 
 // SetLastEventID sets the last event ID, for a client that restores it
 // from elsewhere before the first Feed (or after End).
 func (d *Decoder) SetLastEventID(id string) {
-	d.lastID = id
+	d.lastID, d.lastOK = id, true
+	d.lastIDb = append(d.lastIDb[:0], id...)
 	d.id = append(d.id[:0], id...)
 }
 
@@ -233,8 +290,10 @@ func (d *Decoder) SetRetry(r time.Duration) { d.retry = r }
 
 var bom = []byte("\xEF\xBB\xBF")
 
-// processLine interprets one complete line, given without its line ending.
-func (d *Decoder) processLine(line []byte, emit func(Event)) error {
+// processLine interprets one complete line, given without its line ending;
+// at is its offset in the chunk being fed, or -1 when it is not all in it.
+func (d *Decoder) processLine(line []byte, at int, emit func(*EventView)) error {
+	end := at + len(line)
 	if !d.started {
 		d.started = true
 		line = bytes.TrimPrefix(line, bom)
@@ -258,13 +317,18 @@ func (d *Decoder) processLine(line []byte, emit func(Event)) error {
 	// gives the same text as decoding the whole line.
 	switch string(name) {
 	case "data":
+		if !d.viewSet && len(d.data) == 0 && at >= 0 && utf8.Valid(value) {
+			d.view, d.viewAt, d.viewSet = value, end-len(value), true
+			break
+		}
+		d.unview()
 		d.data = slices.Grow(d.data, len(value)+1) // one growth for both appends
-		d.data = append(appendUTF8(d.data, value), '\n')
+		d.data = append(AppendUTF8(d.data, value), '\n')
 	case "event":
-		d.typ = appendUTF8(d.typ[:0], value)
+		d.typ = AppendUTF8(d.typ[:0], value)
 	case "id":
 		if bytes.IndexByte(value, 0) < 0 {
-			d.id = appendUTF8(d.id[:0], value)
+			d.id = AppendUTF8(d.id[:0], value)
 		}
 	case "retry":
 		if ms, ok := parseDigits(value); ok {
@@ -274,56 +338,54 @@ func (d *Decoder) processLine(line []byte, emit func(Event)) error {
 	default:
 		return nil
 	}
-	if max(len(d.data)-1, 0)+len(d.typ)+len(d.id) > d.limit() {
+	if len(d.view)+max(len(d.data)-1, 0)+len(d.typ)+len(d.id) > d.limit() {
 		return d.tooLarge()
 	}
 	return nil
 }
 
 // dispatch handles a blank line.
-func (d *Decoder) dispatch(emit func(Event)) {
+func (d *Decoder) dispatch(emit func(*EventView)) {
 	retry := d.retryNow
 	d.retryNow = 0
-	newID := string(d.id) != d.lastID
-	if len(d.data) == 0 {
-		if newID {
-			d.lastID = string(d.id)
-		}
+	if !bytes.Equal(d.id, d.lastIDb) {
+		d.lastIDb = append(d.lastIDb[:0], d.id...)
+		d.lastOK = false
+	}
+	if len(d.data) == 0 && !d.viewSet {
 		d.typ = d.typ[:0]
 		return
 	}
-	e := Event{Type: "message", Retry: retry}
-	n := len(d.data) - 1 // without the final LF
-	switch {
-	case newID && n <= shareLimit:
-		// One allocation for both strings: the common case of a server
-		// that numbers every event.
-		d.data = append(d.data[:n], d.id...)
-		s := string(d.data)
-		e.Data, d.lastID = s[:n], s[n:]
-	case newID:
-		e.Data, d.lastID = string(d.data[:n]), string(d.id)
-	default:
-		e.Data = string(d.data[:n])
-	}
-	e.ID = d.lastID
+	v := &d.ev
+	v.Type = message
 	if len(d.typ) > 0 {
-		if string(d.typ) != d.typName {
-			d.typName = string(d.typ)
-		}
-		e.Type = d.typName
+		v.Type = d.typ
 	}
+	if d.viewSet {
+		v.Data, v.DataAt = d.view, d.viewAt
+	} else {
+		v.Data, v.DataAt = d.data[:len(d.data)-1], -1 // without the final LF
+	}
+	v.ID, v.Retry = d.lastIDb, retry
+	if emit != nil {
+		emit(v)
+	}
+	v.Data = nil // do not pin the chunk
+	d.view, d.viewSet = nil, false
 	d.data = release(d.data)
 	d.typ = d.typ[:0]
-	if emit != nil {
-		emit(e)
-	}
 }
 
-// shareLimit is the largest Data that shares its allocation with a new
-// last event ID. The decoder keeps the ID until the next one, and with it
-// at most this much of an old event's data.
-const shareLimit = 512
+// message is the default event type.
+var message = []byte("message")
+
+// unview copies a data line still viewed in the chunk into the data buffer.
+func (d *Decoder) unview() {
+	if d.viewSet {
+		d.data = append(append(d.data, d.view...), '\n')
+		d.view, d.viewSet = nil, false
+	}
+}
 
 // keepBuffer is the largest buffer capacity kept for reuse after an event.
 const keepBuffer = 256 << 10

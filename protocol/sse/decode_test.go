@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 // result is everything a decoder exposes after a stream.
@@ -27,6 +28,33 @@ func feed(opts DecoderOptions, chunks ...[]byte) result {
 	emit := func(e Event) { r.Events = append(r.Events, e) }
 	for _, c := range chunks {
 		if r.Err = d.Feed(c, emit); r.Err != nil {
+			break
+		}
+	}
+	r.LastID, r.Retry = d.LastEventID(), d.Retry()
+	return r
+}
+
+// utf16Units is what a JavaScript string decoded from in by TextDecoder
+// would have as its length.
+func utf16Units(in string) int {
+	return len(utf16.Encode([]rune(string(AppendUTF8(nil, []byte(in))))))
+}
+
+// feedViews is feed through FeedView. It also checks what FeedView
+// promises of DataAt: a Data it reports at an offset is those very bytes of
+// the chunk.
+func feedViews(t testing.TB, opts DecoderOptions, chunks ...[]byte) result {
+	d := NewDecoder(opts)
+	var r result
+	for _, c := range chunks {
+		emit := func(v *EventView) {
+			if v.DataAt >= 0 && (v.DataAt+len(v.Data) > len(c) || len(v.Data) > 0 && &c[v.DataAt] != &v.Data[0]) {
+				t.Fatalf("chunk %q: Data %q is not at DataAt %d", c, v.Data, v.DataAt)
+			}
+			r.Events = append(r.Events, Event{Type: string(v.Type), Data: string(v.Data), ID: string(v.ID), Retry: v.Retry})
+		}
+		if r.Err = d.FeedView(c, emit); r.Err != nil {
 			break
 		}
 	}
@@ -184,9 +212,11 @@ func TestDecodeRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want := result{Events: tc.want, LastID: tc.lastID, Retry: tc.retry}
 			splits([]byte(tc.in), func(how string, chunks [][]byte) {
-				got := feed(DecoderOptions{}, chunks...)
-				if !reflect.DeepEqual(got, want) {
+				if got := feed(DecoderOptions{}, chunks...); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s %q:\n got %+v\nwant %+v", how, chunks, got, want)
+				}
+				if got := feedViews(t, DecoderOptions{}, chunks...); !reflect.DeepEqual(got, want) {
+					t.Fatalf("FeedView, %s %q:\n got %+v\nwant %+v", how, chunks, got, want)
 				}
 			})
 		})
@@ -250,8 +280,13 @@ func TestDecodeUTF8(t *testing.T) {
 		{"\xc1\xbf", "\uFFFD\uFFFD"},
 		{"\xe0\x9f\x80", "\uFFFD\uFFFD\uFFFD"},
 	} {
-		if got := string(appendUTF8(nil, []byte(tc.in))); got != tc.want {
-			t.Errorf("appendUTF8(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := string(AppendUTF8(nil, []byte(tc.in))); got != tc.want {
+			t.Errorf("AppendUTF8(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		for _, in := range []string{tc.in, "12345678" + tc.in + "é12345678😀"} {
+			if got, want := UTF16Len([]byte(in)), utf16Units(in); got != want {
+				t.Errorf("UTF16Len(%q) = %d, want %d", in, got, want)
+			}
 		}
 		if got := string(whatwgUTF8([]byte(tc.in))); got != tc.want {
 			t.Errorf("reference whatwgUTF8(%q) = %q, want %q", tc.in, got, tc.want)
@@ -453,14 +488,34 @@ func TestDecodeManyCRLines(t *testing.T) {
 	}
 }
 
-// TestDecodeIDSharing covers both ways a new ID is stored: sharing the
-// allocation of a small Data, or on its own next to a large one.
-func TestDecodeIDSharing(t *testing.T) {
-	big := strings.Repeat("b", shareLimit+1)
-	small := strings.Repeat("s", shareLimit)
-	in := "id: 1\ndata: " + small + "\n\ndata: x\n\nid: 2\ndata: " + big + "\n\ndata: y\n\nid: 3\n\ndata: z\n\n"
-	want := []Event{ev("message", small, "1"), ev("message", "x", "1"), ev("message", big, "2"), ev("message", "y", "2"), ev("message", "z", "3")}
-	if got := feed(DecoderOptions{}, []byte(in)); !reflect.DeepEqual(got, result{Events: want, LastID: "3"}) {
-		t.Fatalf("got %.300v", got)
+// TestFeedViewDataAt pins which events FeedView reports as bytes of the
+// chunk (no copy) and which as the Decoder's copy.
+func TestFeedViewDataAt(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		want   []int // DataAt of each event
+	}{
+		{"one line each", []string{"data: a\n\nid: 1\ndata:bc\n\n"}, []int{6, 20}},
+		{"empty data", []string{"data\n\n"}, []int{4}},
+		{"two lines are joined", []string{"data: a\ndata: b\n\n"}, []int{-1}},
+		{"the line ends in the next chunk", []string{"data: a", "\n\n"}, []int{-1}},
+		{"the blank line is in the next chunk", []string{"data: a\n", "\n"}, []int{-1}},
+		{"ill-formed UTF-8 is replaced", []string{"data: \xff\n\n"}, []int{-1}},
+		{"after a BOM", []string{"\xEF\xBB\xBFdata: x\n\n"}, []int{9}},
+		{"CRLF", []string{"data: x\r\n\r\ndata: y\r\n\r\n"}, []int{6, 17}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(DecoderOptions{})
+			var got []int
+			for _, c := range tc.chunks {
+				if err := d.FeedView([]byte(c), func(v *EventView) { got = append(got, v.DataAt) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("DataAt %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -94,6 +94,12 @@ func FuzzChunking(f *testing.F) {
 		if got := feed(opts, chunks...); !reflect.DeepEqual(got, whole) {
 			t.Fatalf("chunks %q:\n got %+v\nwhole %+v", chunks, got, whole)
 		}
+		if got, want := UTF16Len(in), utf16Units(string(in)); got != want {
+			t.Fatalf("UTF16Len(%q) = %d, want %d", in, got, want)
+		}
+		if got := feedViews(t, opts, chunks...); !reflect.DeepEqual(got, whole) {
+			t.Fatalf("FeedView, chunks %q:\n got %+v\nwhole %+v", chunks, got, whole)
+		}
 		var bytewise [][]byte
 		for c := range slices.Chunk(in, 1) {
 			bytewise = append(bytewise, c)

@@ -2,15 +2,16 @@ package sse
 
 import "unicode/utf8"
 
-// appendUTF8 appends src to dst decoded as the WHATWG Encoding Standard's
+// AppendUTF8 appends src to dst decoded as the WHATWG Encoding Standard's
 // UTF-8 decoder does (as TextDecoder does): valid text is copied as is and
 // each maximal subpart of an ill-formed sequence becomes one U+FFFD. This
 // differs from ranging over a Go string, which replaces every bad byte: for
 // example "\xF0\x9F\x98" (a truncated emoji) is one U+FFFD here, three there.
 //
-// src must be complete: the caller cuts it at ASCII bytes, which always end
-// any sequence before them.
-func appendUTF8(dst, src []byte) []byte {
+// src is decoded as a whole: a sequence cut at its end is ill-formed. The
+// decoder cuts its input at ASCII bytes, which always end any sequence
+// before them.
+func AppendUTF8(dst, src []byte) []byte {
 	if utf8.Valid(src) {
 		return append(dst, src...)
 	}
@@ -67,4 +68,43 @@ func invalidLen(p []byte) int {
 		n++
 	}
 	return min(n, need) // a complete sequence is never ill-formed; be safe
+}
+
+// UTF16Len returns the length in UTF-16 code units (what a JavaScript
+// string's length counts) of p decoded as AppendUTF8 and TextDecoder do:
+// one unit per code point, two above U+FFFF, one per U+FFFD replacing an
+// ill-formed part.
+func UTF16Len(p []byte) int {
+	n := 0
+	for len(p) > 0 {
+		if len(p) >= 16 && (load64(p)|load64(p[8:]))&0x8080808080808080 == 0 {
+			n, p = n+16, p[16:] // ASCII, sixteen bytes at a time
+			continue
+		}
+		if len(p) >= 8 && load64(p)&0x8080808080808080 == 0 {
+			n, p = n+8, p[8:]
+			continue
+		}
+		if p[0] < utf8.RuneSelf {
+			n, p = n+1, p[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(p)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n, p = n+1, p[invalidLen(p):]
+		case r > 0xFFFF:
+			n, p = n+2, p[size:]
+		default:
+			n, p = n+1, p[size:]
+		}
+	}
+	return n
+}
+
+// load64 reads eight bytes little-endian (one load on amd64 and wasm).
+func load64(p []byte) uint64 {
+	_ = p[7]
+	return uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16 | uint64(p[3])<<24 |
+		uint64(p[4])<<32 | uint64(p[5])<<40 | uint64(p[6])<<48 | uint64(p[7])<<56
 }

@@ -4,23 +4,12 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/eventwire/eventwire/protocol/sse"
 )
-
-// packSink packs each chunk's events as the browser's sink does
-// (jsbind.ESSink), without the copy to JS.
-type packSink struct {
-	nullSink
-	buf []byte
-}
-
-func (s *packSink) Events(_ string, evs []sse.Event) { s.buf = AppendPacked(s.buf[:0], evs) }
 
 // BenchmarkClientChunk: the Go side of the browser benchmark's 64 B
 // throughput run, per event: 256 KiB chunks of "data: <8 digits> <55 x>"
-// events through the Client into packed batches (make bench runs it in
-// node too: the wasm cost is what the page pays).
+// events through the Client into its Batch (run it in node too, with
+// GOOS=js GOARCH=wasm: the wasm cost is what the page pays).
 func BenchmarkClientChunk(b *testing.B) {
 	var stream []byte
 	for i := 0; len(stream) < 256<<10; i++ {
@@ -35,7 +24,7 @@ func BenchmarkClientChunk(b *testing.B) {
 	perChunk := len(stream) / 73
 	h := newHarness(b, Options{HeartbeatTimeout: time.Minute})
 	fc := h.start().ok()
-	h.c.sink = &packSink{}
+	h.c.sink = nullSink{}
 	b.ReportAllocs()
 	for b.Loop() {
 		fc.s.Chunk(stream)

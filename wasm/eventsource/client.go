@@ -39,11 +39,11 @@ type Client struct {
 	started  bool
 	down     bool // shutdown done
 	dec      *sse.Decoder
-	emit     func(sse.Event)
-	batch    []sse.Event // events of the current chunk, reused
-	longPoll bool        // polling (ModeLongPoll, or switched by ModeAuto)
-	polling  atomic.Bool // longPoll, for LongPolling
-	failures int         // failures in a row since a response was accepted
+	emit     func(*sse.EventView) // adds to batch
+	batch    Batch                // events of the current chunk, reused
+	longPoll bool                 // polling (ModeLongPoll, or switched by ModeAuto)
+	polling  atomic.Bool          // longPoll, for LongPolling
+	failures int                  // failures in a row since a response was accepted
 
 	// The current request.
 	gen         uint64 // its generation, 0 when there is none
@@ -114,7 +114,7 @@ func New(url string, t Transport, s Sink, opts Options) *Client {
 	if id := c.cfg.LastEventID; strings.IndexByte(id, 0) < 0 && strings.IndexByte(id, '\r') < 0 && strings.IndexByte(id, '\n') < 0 {
 		c.dec.SetLastEventID(id)
 	}
-	c.emit = func(e sse.Event) { c.batch = append(c.batch, e) }
+	c.emit = c.batch.add
 	c.setLongPoll(c.cfg.Mode == ModeLongPoll)
 	c.state.Store(int32(Connecting))
 	return c
@@ -428,18 +428,18 @@ func (c *Client) onChunk(p []byte) {
 		c.touch()
 	}
 	var err error
-	for q := p; len(q) > 0 && err == nil; {
-		n := min(len(q), feedSlice)
-		err = c.dec.Feed(q[:n], c.emit)
-		q = q[n:]
+	c.batch.begin(p)
+	for at := 0; at < len(p) && err == nil; at += feedSlice {
+		c.batch.base = at
+		err = c.dec.FeedView(p[at:min(at+feedSlice, len(p))], c.emit)
 	}
-	if n := len(c.batch); n > 0 {
+	n := c.batch.Len()
+	if n > 0 && !c.closed() {
+		c.sink.Events(c.origin, &c.batch)
+	}
+	c.batch.end()
+	if n > 0 {
 		c.events += n
-		if !c.closed() {
-			c.sink.Events(c.origin, c.batch)
-		}
-		clear(c.batch) // do not pin the strings until the next chunk
-		c.batch = c.batch[:0]
 		if c.closed() { // the Sink's listeners called close()
 			c.shutdown()
 			return
@@ -602,7 +602,7 @@ func (c *Client) shutdown() {
 	c.down = true
 	c.abortRequest()
 	c.stop(timerReconnect)
-	c.batch = nil
+	c.batch = Batch{}
 }
 
 func (c *Client) arm(k timerKind, d time.Duration) {

@@ -962,7 +962,7 @@ func TestConcurrentProducers(t *testing.T) {
 
 type panicSink struct{ recSink }
 
-func (s *panicSink) Events(string, []sse.Event) { panic("listener bug") }
+func (s *panicSink) Events(string, *Batch) { panic("listener bug") }
 
 func TestPanicInSinkClosesClient(t *testing.T) {
 	tr, clk := newFakeTransport(), clocktest.New(0)
@@ -1010,9 +1010,9 @@ func TestAllocsPerChunk(t *testing.T) {
 
 type nullSink struct{}
 
-func (nullSink) Open(*OpenInfo)             {}
-func (nullSink) Events(string, []sse.Event) {}
-func (nullSink) Error(*ErrorInfo)           {}
+func (nullSink) Open(*OpenInfo)        {}
+func (nullSink) Events(string, *Batch) {}
+func (nullSink) Error(*ErrorInfo)      {}
 
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
@@ -1071,9 +1071,9 @@ func TestOnPanicOnHeaderFuncGoroutine(t *testing.T) {
 
 type panicErrorSink struct{}
 
-func (panicErrorSink) Open(*OpenInfo)             {}
-func (panicErrorSink) Events(string, []sse.Event) {}
-func (panicErrorSink) Error(*ErrorInfo)           { panic("error bug") }
+func (panicErrorSink) Open(*OpenInfo)        {}
+func (panicErrorSink) Events(string, *Batch) {}
+func (panicErrorSink) Error(*ErrorInfo)      { panic("error bug") }
 
 type panicTransport struct{}
 
@@ -1096,7 +1096,8 @@ type countSink struct {
 	last  string
 }
 
-func (s *countSink) Events(_ string, evs []sse.Event) {
+func (s *countSink) Events(_ string, b *Batch) {
+	evs := b.Events()
 	s.calls = append(s.calls, len(evs))
 	s.last = evs[len(evs)-1].Data
 }

@@ -3,7 +3,6 @@ package eventsource_test
 import (
 	"fmt"
 
-	"github.com/eventwire/eventwire/protocol/sse"
 	"github.com/eventwire/eventwire/wasm/eventsource"
 )
 
@@ -24,12 +23,12 @@ type printSink struct{ c *eventsource.Client }
 
 func (p *printSink) Open(info *eventsource.OpenInfo) { fmt.Println("open", info.Origin) }
 
-func (p *printSink) Events(origin string, evs []sse.Event) {
-	for _, e := range evs {
+func (p *printSink) Events(origin string, b *eventsource.Batch) {
+	for _, e := range b.Events() {
 		fmt.Printf("%s %q lastEventId=%q origin=%s\n", e.Type, e.Data, e.ID, origin)
 	}
-	packed := eventsource.AppendPacked(nil, evs) // what a binding copies to JS
-	fmt.Println("packed", len(packed), "bytes for", len(evs), "events")
+	// What a binding hands to JS: the header, and the texts to decode.
+	fmt.Printf("%d header words, chunk text %q, extra text %q\n", len(b.Head()), b.Chunk(), b.Extra())
 }
 
 func (p *printSink) Error(info *eventsource.ErrorInfo) {
@@ -50,7 +49,7 @@ func Example() {
 	// open https://example.com
 	// message "hello" lastEventId="1" origin=https://example.com
 	// tick "42" lastEventId="1" origin=https://example.com
-	// packed 47 bytes for 2 events
+	// 8 header words, chunk text "hello\n\nevent: tick\ndata: 42", extra text "message1tick"
 	// abort
 	// error end of stream CONNECTING retry in 1s
 	// CLOSED

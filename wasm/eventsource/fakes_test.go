@@ -122,7 +122,8 @@ func (s *recSink) add(line string) {
 
 func (s *recSink) Open(info *OpenInfo) { s.add("open " + info.Origin) }
 
-func (s *recSink) Events(origin string, evs []sse.Event) {
+func (s *recSink) Events(origin string, b *Batch) {
+	evs := b.Events()
 	if len(evs) == 0 {
 		panic("Events called with no events")
 	}

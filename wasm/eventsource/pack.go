@@ -1,113 +1,156 @@
 package eventsource
 
-import "github.com/eventwire/eventwire/protocol/sse"
+import (
+	"bytes"
+	"unicode/utf16"
 
-// Same marks, in a packed length field, a Type or ID equal to the previous
-// event's in the same batch; its text is then not repeated.
+	"github.com/eventwire/eventwire/protocol/sse"
+)
+
+// Same marks, in a Batch header, a type or ID equal to the previous event's
+// in the same batch (its text is not repeated), or a data that is in the
+// extra text rather than in the chunk's.
 const Same = 0xFFFFFFFF
 
-// AppendPacked appends a batch of events to dst in the layout the JS shell
-// decodes with one copy into a Uint8Array and one TextDecoder call, which is
-// far cheaper than creating three JS strings per event from Go (GUIDE §3):
+// Batch holds the events of one network chunk, packed for the JavaScript
+// shell: it turns them into strings with at most two TextDecoder calls and
+// then only slices, which is far cheaper than creating strings per event
+// from Go (GUIDE §3). In the common case an event's data is not copied at
+// all: it is a view of the chunk (sse.EventView.DataAt), and the shell
+// decodes the part of the chunk from the first such data to the last one.
 //
-//	u32 n                          number of events
-//	n × (u32 type, u32 data, u32 id) lengths in UTF-16 code units, or Same
-//	text                           UTF-8: per event type, data, id
-//	                               (type and id left out when Same)
+// Header, four uint32 per event, lengths and offsets in UTF-16 code units
+// (what String.prototype.slice counts):
 //
-// All integers are little-endian; the text starts at byte 4+12n, so the
-// header can be read with a Uint32Array over a 4-aligned buffer. Lengths
-// count UTF-16 code units (what String.prototype.slice counts), so the JS
-// side decodes the text once and slices it:
+//	type   length of the type, or Same
+//	data   length of the data
+//	id     length of the ID (the last event ID in force), or Same
+//	at     offset of the data in the chunk's text, or Same when it is next
+//	       in the extra text
 //
-//	const text = decoder.decode(u8.subarray(4 + 12 * n, end));
-//	let at = 0, type, id;
-//	for (let i = 0; i < n; i++) {
-//	  const [tl, dl, il] = header.subarray(1 + 3 * i, 4 + 3 * i);
-//	  if (tl !== SAME) type = text.slice(at, (at += tl));
-//	  const data = text.slice(at, (at += dl));
-//	  if (il !== SAME) id = text.slice(at, (at += il));
-//	  ...
+// The chunk's text is Chunk() decoded as UTF-8; the extra text is Extra()
+// decoded, holding per event its type, its data when not in the chunk's
+// text, and its ID, each only when present above. The shell reads it so:
+//
+//	const chunk = decode(chunkBytes), extra = decode(extraBytes);
+//	let x = 0, type, id;
+//	for (let h = 0; h < 4 * n; h += 4) {
+//	  if (head[h] !== SAME) type = extra.slice(x, (x += head[h]));
+//	  const data = head[h + 3] === SAME ? extra.slice(x, (x += head[h + 1]))
+//	    : chunk.slice(head[h + 3], head[h + 3] + head[h + 1]);
+//	  if (head[h + 2] !== SAME) id = extra.slice(x, (x += head[h + 2]));
 //	}
 //
-// The events must hold valid UTF-8, as protocol/sse's decoder guarantees
-// (it replaces ill-formed input as TextDecoder does).
-func AppendPacked(dst []byte, events []sse.Event) []byte {
-	head := len(dst)
-	size := 4 + 12*len(events)
-	for i := range events {
-		size += len(events[i].Data) + len(events[i].Type) + len(events[i].ID)
+// A Batch is filled while the decoder reads one chunk and handed to
+// Sink.Events, which must not keep it: the chunk and the buffers are reused.
+type Batch struct {
+	chunk []byte   // the chunk being decoded
+	base  int      // offset in chunk of the part being fed to the decoder
+	head  []uint32 // the header
+	extra []byte   // the extra text
+	typ   []byte   // the previous event's type and ID
+	id    []byte
+	lo    int // the chunk's text is chunk[lo:hi]; lo < 0 while empty
+	hi    int
+	hi16  int // UTF-16 length of the chunk's text
+}
+
+// Len returns the number of events.
+func (b *Batch) Len() int { return len(b.head) / 4 }
+
+// Head returns the header (four entries per event).
+func (b *Batch) Head() []uint32 { return b.head }
+
+// Chunk returns the bytes of the chunk's text: valid UTF-8 wherever a data
+// is, though the bytes between two data (field names, other lines) may not
+// be; decoding must replace ill-formed parts as sse.AppendUTF8 does.
+func (b *Batch) Chunk() []byte {
+	if b.lo < 0 {
+		return nil
 	}
-	dst = grow(dst, size)
-	dst = dst[:head+4+12*len(events)]
-	putU32(dst[head:], uint32(len(events)))
-	h := dst[head+4:]
-	for i := range events {
-		e := &events[i]
-		tl, il := uint32(Same), uint32(Same)
-		if i == 0 || e.Type != events[i-1].Type {
-			tl = uint32(utf16Len(e.Type))
-			dst = append(dst, e.Type...)
+	return b.chunk[b.lo:b.hi]
+}
+
+// Extra returns the bytes of the extra text (valid UTF-8).
+func (b *Batch) Extra() []byte { return b.extra }
+
+// begin empties the batch for the events of chunk.
+func (b *Batch) begin(chunk []byte) {
+	b.chunk, b.base = chunk, 0
+	b.head, b.extra = b.head[:0], b.extra[:0]
+	b.lo, b.hi, b.hi16 = -1, 0, 0
+}
+
+// end forgets the chunk and releases buffers a rare huge chunk grew.
+func (b *Batch) end() {
+	b.chunk = nil
+	if cap(b.extra) > keepBatch {
+		b.extra = nil
+	}
+	if cap(b.head)*4 > keepBatch {
+		b.head = nil
+	}
+}
+
+// keepBatch is the largest buffer, in bytes, a Batch keeps between chunks.
+const keepBatch = 1 << 20
+
+// add appends an event the decoder reports while reading
+// chunk[b.base:].
+func (b *Batch) add(v *sse.EventView) {
+	first := len(b.head) == 0
+	tl, il, at := uint32(Same), uint32(Same), uint32(Same)
+	if first || !bytes.Equal(v.Type, b.typ) {
+		b.typ = append(b.typ[:0], v.Type...)
+		b.extra = append(b.extra, v.Type...)
+		tl = uint32(sse.UTF16Len(v.Type))
+	}
+	dl := sse.UTF16Len(v.Data)
+	if v.DataAt >= 0 {
+		start := b.base + v.DataAt
+		if b.lo < 0 {
+			b.lo, b.hi = start, start
 		}
-		dst = append(dst, e.Data...)
-		if i == 0 || e.ID != events[i-1].ID {
-			il = uint32(utf16Len(e.ID))
-			dst = append(dst, e.ID...)
+		b.hi16 += sse.UTF16Len(b.chunk[b.hi:start]) // the bytes in between
+		at = uint32(b.hi16)
+		b.hi, b.hi16 = start+len(v.Data), b.hi16+dl
+	} else {
+		b.extra = append(b.extra, v.Data...)
+	}
+	if first || !bytes.Equal(v.ID, b.id) {
+		b.id = append(b.id[:0], v.ID...)
+		b.extra = append(b.extra, v.ID...)
+		il = uint32(sse.UTF16Len(v.ID))
+	}
+	b.head = append(b.head, tl, uint32(dl), il, at)
+}
+
+// Events unpacks the batch as the shell does, for Go code and tests.
+func (b *Batch) Events() []sse.Event {
+	chunk := utf16.Encode([]rune(string(sse.AppendUTF8(nil, b.Chunk()))))
+	extra := utf16.Encode([]rune(string(b.extra)))
+	x := 0
+	next := func(n uint32) string {
+		s := string(utf16.Decode(extra[x : x+int(n)]))
+		x += int(n)
+		return s
+	}
+	evs := make([]sse.Event, 0, b.Len())
+	var typ, id string
+	for h := b.head; len(h) >= 4; h = h[4:] {
+		if h[0] != Same {
+			typ = next(h[0])
 		}
-		putU32(h[12*i:], tl)
-		putU32(h[12*i+4:], uint32(utf16Len(e.Data)))
-		putU32(h[12*i+8:], il)
-	}
-	return dst
-}
-
-// grow makes room for n more bytes.
-func grow(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
-		nb := make([]byte, len(b), len(b)+n)
-		copy(nb, b)
-		return nb
-	}
-	return b
-}
-
-// utf16Len returns the length of valid UTF-8 s in UTF-16 code units: one
-// per rune, two for runes outside the BMP (4-byte sequences).
-func utf16Len(s string) int {
-	n := len(s)
-	for len(s) >= 8 {
-		// One 8-byte load (the compiler combines these on amd64 and wasm).
-		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		if w&0x8080808080808080 != 0 {
-			for i := range 8 {
-				n += utf16Delta(s[i])
-			}
+		var data string
+		if h[3] == Same {
+			data = next(h[1])
+		} else {
+			data = string(utf16.Decode(chunk[h[3] : h[3]+h[1]]))
 		}
-		s = s[8:]
+		if h[2] != Same {
+			id = next(h[2])
+		}
+		evs = append(evs, sse.Event{Type: typ, Data: data, ID: id})
 	}
-	for i := range len(s) {
-		n += utf16Delta(s[i])
-	}
-	return n
-}
-
-// utf16Delta is what byte b adds to len(s) to count UTF-16 code units: -1
-// for a continuation byte, +1 for the lead of a 4-byte sequence.
-func utf16Delta(b byte) int {
-	switch {
-	case b < 0x80:
-		return 0
-	case b < 0xC0:
-		return -1
-	case b >= 0xF0:
-		return 1
-	}
-	return 0
-}
-
-// putU32 writes v little-endian (encoding/binary would bring reflect).
-func putU32(b []byte, v uint32) {
-	_ = b[3]
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	return evs
 }

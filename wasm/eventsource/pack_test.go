@@ -4,107 +4,85 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf16"
 
 	"github.com/eventwire/eventwire/protocol/sse"
 )
 
-// unpack decodes AppendPacked's layout the way the JS shell does: lengths
-// in UTF-16 code units over the text decoded once.
-func unpack(t *testing.T, b []byte) []sse.Event {
+// batchOf decodes chunk as the Client does (fed in slices of size slice)
+// into a Batch, and returns the batch with the events Feed gives.
+func batchOf(t *testing.T, chunk string, slice int) (*Batch, []sse.Event) {
 	t.Helper()
-	u32 := func(i int) uint32 { return uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16 | uint32(b[i+3])<<24 }
-	n := int(u32(0))
-	text := utf16.Encode([]rune(string(b[4+12*n:])))
-	at := 0
-	slice := func(l uint32) string {
-		s := string(utf16.Decode(text[at : at+int(l)]))
-		at += int(l)
-		return s
-	}
-	var evs []sse.Event
-	var typ, id string
-	for i := range n {
-		tl, dl, il := u32(4+12*i), u32(8+12*i), u32(12+12*i)
-		if tl != Same {
-			typ = slice(tl)
-		} else if i == 0 {
-			t.Fatal("Same in the first event")
+	var b Batch
+	d := sse.NewDecoder(sse.DecoderOptions{})
+	p := []byte(chunk)
+	b.begin(p)
+	for at := 0; at < len(p); at += slice {
+		b.base = at
+		if err := d.FeedView(p[at:min(at+slice, len(p))], b.add); err != nil {
+			t.Fatal(err)
 		}
-		data := slice(dl)
-		if il != Same {
-			id = slice(il)
-		}
-		evs = append(evs, sse.Event{Type: typ, Data: data, ID: id})
 	}
-	if at != len(text) {
-		t.Fatalf("text has %d code units, %d used", len(text), at)
+	var want []sse.Event
+	if err := sse.NewDecoder(sse.DecoderOptions{}).Feed(p, func(e sse.Event) {
+		e.Retry = 0 // not packed: the Client handles retry
+		want = append(want, e)
+	}); err != nil {
+		t.Fatal(err)
 	}
-	return evs
+	return &b, want
 }
 
-func TestAppendPacked(t *testing.T) {
-	for _, evs := range [][]sse.Event{
-		nil,
-		{{Type: "message", Data: "hello", ID: ""}},
-		{
-			{Type: "message", Data: "a", ID: "1"},
-			{Type: "message", Data: "b", ID: "1"},
-			{Type: "tick", Data: "", ID: "1"},
-			{Type: "tick", Data: "multi\nline", ID: "2"},
-			{Type: "message", Data: "é ü 中文 😀 𝄞 \ufffd end", ID: "😀-3"},
-			{Type: "ünï", Data: strings.Repeat("x😀y", 100), ID: "😀-3"},
-			{Type: "message", Data: strings.Repeat("ascii only ", 1000), ID: ""},
-		},
+func TestBatchRoundTrip(t *testing.T) {
+	for _, chunk := range []string{
+		"",
+		"data: hello\n\n",
+		"id: 1\ndata: a\n\ndata: b\n\nevent: tick\ndata\n\nevent: tick\nid: 2\ndata: multi\ndata: line\n\n",
+		"data: é ü 中文 😀 𝄞 \ufffd end\nid: 😀-3\n\n: comment \xff\xfe bad bytes\nevent: ünï\ndata: " + strings.Repeat("x😀y", 100) + "\n\n",
+		"data: bad \xf0\x9f\x98 utf-8\n\ndata: ok after\n\n",
+		"\xEF\xBB\xBFdata: after a BOM\r\n\r\ndata: cr\r\rdata: ascii only " + strings.Repeat("z", 5000) + "\n\n",
+		"retry: 10\ndata: x\n\n: \x80\x80\x80\ndata: ☃\n\n",
 	} {
-		prefix := []byte("keep")
-		b := AppendPacked(prefix, evs)
-		if string(b[:4]) != "keep" {
-			t.Fatal("prefix lost")
-		}
-		got := unpack(t, b[4:])
-		if !slices.Equal(got, evs) {
-			t.Errorf("round trip:\n got  %+v\n want %+v", got, evs)
+		for _, slice := range []int{1, 3, 7, 64, 1 << 20} {
+			b, want := batchOf(t, chunk, slice)
+			if got := b.Events(); !slices.Equal(got, want) {
+				t.Errorf("%q in slices of %d:\n got  %+v\n want %+v", chunk, slice, got, want)
+			}
 		}
 	}
 }
 
-func TestAppendPackedSameFields(t *testing.T) {
-	evs := []sse.Event{
-		{Type: "message", Data: "a", ID: "7"},
-		{Type: "message", Data: "b", ID: "7"},
+// TestBatchLayout: data is a view of the chunk unless it has to be a copy,
+// and a type or ID is written once while it stays the same.
+func TestBatchLayout(t *testing.T) {
+	b, _ := batchOf(t, "id: 7\ndata: a\n\ndata: é\n\ndata: two\ndata: lines\n\nevent: x\ndata: b\n\n", 1<<20)
+	want := []uint32{
+		7, 1, 1, 0, // "message" a "7"; a at 0 of the chunk's text
+		Same, 1, Same, 9, // é at 9: "a\n\ndata: " before it
+		Same, 9, Same, Same, // joined lines: a copy
+		1, 1, Same, 50, // type x; b at 50, after 40 bytes from é on
 	}
-	b := AppendPacked(nil, evs)
-	want := 4 + 24 + len("message") + 1 + 1 + 1
-	if len(b) != want {
-		t.Fatalf("len %d, want %d (type and id not repeated)", len(b), want)
+	if !slices.Equal(b.Head(), want) {
+		t.Fatalf("head %v, want %v", b.Head(), want)
+	}
+	if got, want := string(b.Extra()), "message7two\nlinesx"; got != want {
+		t.Errorf("extra %q, want %q", got, want)
+	}
+	if got := string(b.Chunk()); !strings.HasPrefix(got, "a\n\ndata: é") || !strings.HasSuffix(got, "data: b") {
+		t.Errorf("chunk text %q", got)
 	}
 }
 
-func TestUTF16Len(t *testing.T) {
-	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "é", "😀", "a😀b中文éxxxxxxxxxxxxx😀", strings.Repeat("ab😀cdefghij", 50), "\ufffd\U0010FFFF"} {
-		if got, want := utf16Len(s), len(utf16.Encode([]rune(s))); got != want {
-			t.Errorf("utf16Len(%q) = %d, want %d", s, got, want)
-		}
-	}
-}
-
-func BenchmarkAppendPacked(b *testing.B) {
-	evs := make([]sse.Event, 100)
-	for i := range evs {
-		evs[i] = sse.Event{Type: "message", Data: strings.Repeat("x", 64), ID: "1"}
-	}
-	var buf []byte
+func BenchmarkBatch(b *testing.B) {
+	chunk := []byte(strings.Repeat("data: "+strings.Repeat("x", 58)+"\n\n", 256))
+	d := sse.NewDecoder(sse.DecoderOptions{})
+	var batch Batch
+	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendPacked(buf[:0], evs)
-	}
-}
-
-func BenchmarkUTF16Len64K(b *testing.B) {
-	s := strings.Repeat("0123456789abcdef", 4096)
-	b.SetBytes(int64(len(s)))
-	for b.Loop() {
-		utf16Len(s)
+		batch.begin(chunk)
+		if err := d.FeedView(chunk, batch.add); err != nil {
+			b.Fatal(err)
+		}
+		batch.end()
 	}
 }

@@ -1,10 +1,6 @@
 package eventsource
 
-import (
-	"time"
-
-	"github.com/eventwire/eventwire/protocol/sse"
-)
+import "time"
 
 // ReadyState is the EventSource readyState.
 type ReadyState int32
@@ -92,10 +88,10 @@ type Sink interface {
 	// Events: dispatch each event in order as a MessageEvent with the given
 	// origin, stopping if readyState has become CLOSED. It is called once
 	// per network chunk with every event decoded from it (never with none).
-	// The slice is reused after the call returns; origin is the same string
-	// value for every call of one response, so a binding may compare it with
-	// == to reuse its JS string.
-	Events(origin string, events []sse.Event)
+	// The Batch, and the chunk it views, are reused after the call returns;
+	// origin is the same string value for every call of one response, so a
+	// binding may compare it with == to reuse its JS string.
+	Events(origin string, events *Batch)
 	// Error: set readyState to info.State, then fire "error".
 	Error(info *ErrorInfo)
 }

@@ -3,15 +3,21 @@
 package jsbind
 
 import (
-	"github.com/eventwire/eventwire/protocol/sse"
+	"unsafe"
+
 	"github.com/eventwire/eventwire/wasm/eventsource"
 )
 
 // What an ESSink passes to its notify function as the first argument.
 const (
-	// NotifyEvents: notify(0, u8, length, origin). u8 is a Uint8Array whose
-	// first length bytes hold the events of one network chunk in the layout
-	// of eventsource.AppendPacked; the array is reused by the next call.
+	// NotifyEvents: notify(0, n, head, chunk, chunkLen, extra, extraLen,
+	// origin): the n events of one network chunk, an eventsource.Batch
+	// read in place from the module's memory (memory.buffer): head is the
+	// address of its header (4n uint32, little-endian, 4-aligned), chunk
+	// and extra the addresses of the bytes of its two texts. They are valid
+	// only during the call, and only until the shell calls into Go, which
+	// may grow the memory: the shell copies the header and decodes both
+	// texts first.
 	NotifyEvents = 0
 	// NotifyOpen: notify(1, url, origin, status, headers). readyState is
 	// OPEN; fire "open".
@@ -30,19 +36,16 @@ const (
 
 // ESSink is the eventsource.Sink of the browser: it hands everything the
 // page must see to one JavaScript function, notify, with one call per
-// network chunk carrying all its events (GUIDE.md §3): the events are packed
-// into a Go buffer reused across chunks, copied in one CopyBytesToJS into a
-// Uint8Array also reused, and the shell (js/src/eventsource.js) decodes the
-// text with one TextDecoder call and dispatches the MessageEvents.
+// network chunk carrying all its events (GUIDE.md §3). The events are not
+// copied: the shell reads the Batch where it is, in the module's memory,
+// decodes its texts with one TextDecoder call each and dispatches the
+// MessageEvents (js/src/eventsource.js).
 type ESSink struct {
 	notify Value
 	// OnClosed, when set, is called after an error event that leaves the
 	// source CLOSED (failed for good).
 	OnClosed func()
 
-	buf      []byte
-	u8       Value // Uint8Array of u8Len bytes
-	u8Len    int
 	origin   string
 	originJS Value
 }
@@ -51,24 +54,7 @@ type ESSink struct {
 func NewESSink(notify Value) *ESSink { return &ESSink{notify: notify} }
 
 // Events implements eventsource.Sink.
-func (s *ESSink) Events(origin string, events []sse.Event) {
-	s.buf = eventsource.AppendPacked(s.buf[:0], events)
-	n := len(s.buf)
-	if n > s.u8Len || s.u8Len > shrinkPacked && n < s.u8Len/8 {
-		// Grow; or give back the memory a rare huge chunk took.
-		size := max(n+n/4, 4096)
-		u8, err := Global("Uint8Array").New(size)
-		if err != nil {
-			panic(err) // out of memory: the binding reports it as an error event
-		}
-		s.u8, s.u8Len = u8, size
-	}
-	if _, err := s.u8.CopyBytesToJS(s.buf); err != nil {
-		panic(err)
-	}
-	if cap(s.buf) > shrinkPacked && n < cap(s.buf)/8 {
-		s.buf = nil
-	}
+func (s *ESSink) Events(origin string, b *eventsource.Batch) {
 	if origin != s.origin || s.originJS.IsUndefined() {
 		s.origin, s.originJS = origin, Value{}
 		v, err := toJS(origin)
@@ -77,12 +63,18 @@ func (s *ESSink) Events(origin string, events []sse.Event) {
 		}
 		s.originJS = Value{v}
 	}
-	s.call(NotifyEvents, s.u8, n, s.originJS)
+	chunk, extra := b.Chunk(), b.Extra()
+	s.call(NotifyEvents, b.Len(), address(b.Head()), address(chunk), len(chunk), address(extra), len(extra), s.originJS)
 }
 
-// shrinkPacked is the size above which the packed buffers are dropped when
-// a chunk needs less than an eighth of them.
-const shrinkPacked = 1 << 20
+// address returns where the elements of p are in the module's memory
+// (Go's heap does not move), or 0 for an empty p.
+func address[T any](p []T) int {
+	if len(p) == 0 {
+		return 0
+	}
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(p))))
+}
 
 // Open implements eventsource.Sink.
 func (s *ESSink) Open(info *eventsource.OpenInfo) {

@@ -3,11 +3,12 @@
 package jsbind
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
-	"github.com/eventwire/eventwire/protocol/sse"
 	"github.com/eventwire/eventwire/wasm/eventsource"
 )
 
@@ -33,21 +34,21 @@ func jsFunc(t *testing.T, src string) Value {
 }
 
 // recorder is a JavaScript notify function that logs what it receives as
-// strings, decoding packed events (the shell's algorithm).
-const recorderSrc = `function () {
+// strings, decoding the events the shell's way from the module's memory,
+// which it reads through mem(address, length) (newRecorder).
+const recorderSrc = `function (mem) {
 	const log = [];
 	const dec = new TextDecoder("utf-8", { ignoreBOM: true });
-	const notify = (kind, a, b, c, d, e) => {
+	const notify = (kind, a, b, c, d, e, f, g) => {
 		if (kind === 0) {
-			const h = new Uint32Array(a.buffer, 0, a.byteLength >>> 2);
-			const n = h[0];
-			const text = dec.decode(a.subarray(4 + 12 * n, b));
-			let at = 0, type = "", id = "";
-			for (let i = 0, j = 1; i < n; i++, j += 3) {
-				if (h[j] !== 0xffffffff) type = text.slice(at, (at += h[j]));
-				const data = text.slice(at, (at += h[j + 1]));
-				if (h[j + 2] !== 0xffffffff) id = text.slice(at, (at += h[j + 2]));
-				log.push("event " + type + " " + JSON.stringify(data) + " id=" + id + " " + c);
+			const h = new Uint32Array(mem(b, 16 * a).buffer);
+			const chunk = dec.decode(mem(c, d)), extra = dec.decode(mem(e, f));
+			let x = 0, type = "", id = "";
+			for (let j = 0; j < 4 * a; j += 4) {
+				if (h[j] !== 0xffffffff) type = extra.slice(x, (x += h[j]));
+				const data = h[j + 3] === 0xffffffff ? extra.slice(x, (x += h[j + 1])) : chunk.slice(h[j + 3], h[j + 3] + h[j + 1]);
+				if (h[j + 2] !== 0xffffffff) id = extra.slice(x, (x += h[j + 2]));
+				log.push("event " + type + " " + JSON.stringify(data) + " id=" + id + " " + g);
 			}
 			log.push("chunk");
 		} else if (kind === 1) {
@@ -84,9 +85,7 @@ type esHarness struct {
 func newESHarness(t *testing.T, opts eventsource.Options) *esHarness {
 	h := &esHarness{t: t}
 	var err error
-	if h.notify, err = jsFunc(t, recorderSrc).Invoke(); err != nil {
-		t.Fatal(err)
-	}
+	h.notify = newRecorder(t)
 	if h.driver, err = jsFunc(t, driverSrc).Invoke(); err != nil {
 		t.Fatal(err)
 	}
@@ -251,30 +250,27 @@ func TestESBindingCloseAborts(t *testing.T) {
 	h.expect()
 }
 
-func TestESSinkReusesAndShrinksBuffers(t *testing.T) {
-	notify, err := jsFunc(t, recorderSrc).Invoke()
+// newRecorder returns a recorder reading the module's memory as the shell
+// does with memory.buffer (a Go test cannot reach its own instance's).
+func newRecorder(t *testing.T) Value {
+	t.Helper()
+	o, err := NewObject()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewESSink(notify)
-	s.Events("o", []sse.Event{{Type: "message", Data: "x"}})
-	first := s.u8
-	s.Events("o", []sse.Event{{Type: "message", Data: "y"}})
-	if !s.u8.Equal(first) {
-		t.Error("the Uint8Array was not reused")
+	t.Cleanup(o.Release)
+	err = o.SetFunc("mem", func(args []Value) (any, error) {
+		at, _ := args[0].Float()
+		n, _ := args[1].Float()
+		return bytes.Clone(unsafe.Slice((*byte)(unsafe.Add(nil, int(at))), int(n))), nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	big := strings.Repeat("z", 2<<20)
-	s.Events("o", []sse.Event{{Type: "message", Data: big}})
-	if s.u8Len < len(big) {
-		t.Fatalf("u8 %d bytes for a %d-byte event", s.u8Len, len(big))
+	mem, _ := o.Value().Get("mem")
+	notify, err := jsFunc(t, recorderSrc).Invoke(mem)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.Events("o", []sse.Event{{Type: "message", Data: "small again"}})
-	if s.u8Len > shrinkPacked {
-		t.Errorf("u8 still %d bytes after a small chunk", s.u8Len)
-	}
-	l, _ := notify.Get("log")
-	n, _ := l.Length()
-	if n != 8 {
-		t.Errorf("%d log lines, want 4 events and 4 chunks", n)
-	}
+	return notify
 }
