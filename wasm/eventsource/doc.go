@@ -13,8 +13,9 @@
 // its Transport through a Stream (response headers, body chunks, end,
 // failure) and by timers of its Clock; it answers with one Sink call per
 // network chunk carrying every event decoded from it, never one per event.
-// AppendPacked turns such a batch into one byte buffer for a single Go→JS
-// copy.
+// That call hands over a Batch: the events in a layout the JS shell reads in
+// place, where the data of most events is still the bytes of the chunk,
+// never copied in Go.
 //
 // # States
 //

@@ -17,8 +17,8 @@ import (
 //	       retryMaxDelay, heartbeatTimeout, bufferingTimeout, maxEventSize,
 //	       debug, method) → id
 //	    Creates and starts an eventsource.Client for the absolute URL url.
-//	    notify receives what the page must see (jsbind.ESSink: packed events
-//	    once per chunk, open, error, debug lines); driver makes the requests
+//	    notify receives what the page must see (jsbind.ESSink: a chunk's
+//	    events in one call, open, error, debug lines); driver makes the requests
 //	    (jsbind.ESTransport). mode: 0 auto (stream, switch to polling behind
 //	    a buffering proxy), 1 stream, 2 long-poll. headers: the static
 //	    request headers as "name\nvalue\n...". The numbers may be undefined
