@@ -1,6 +1,6 @@
 // BatchSocket: batched, acknowledged, loss-free messaging over the browser
 // WebSocket, with HTTP POST as a fallback (the JS shell of wasm/batchsocket,
-// through wasm/cmd/eventwire/batchsocket.go; protocol in
+// through wasm/cmd/eventwire-batch/batchsocket.go; protocol in
 // protocol/batch/PROTOCOL.md).
 //
 // Who does what (GUIDE.md §3: a JS→Go call costs 13–17 µs when JS calls a Go
@@ -42,7 +42,7 @@ const DEFAULTS = {
   maxMessageSize: 256 * 1024,
 };
 
-// bsOpen's options array (wasm/cmd/eventwire/batchsocket.go, bsOpt*).
+// bsOpen's options array (wasm/cmd/eventwire-batch/batchsocket.go, bsOpt*).
 const OPT_COUNT = 12;
 const MODES = { auto: 0, websocket: 1, http: 2 };
 
