@@ -26,7 +26,7 @@
 //    keepalive/sendBeacon, IndexedDB) and reports through one export (bsNet),
 //    which keeps the wasm small (see wasm/jsbind/websocket.go).
 
-import { loader } from "./instance.js";
+import { batchLoader } from "./instance.js";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -201,7 +201,7 @@ export class BatchSocket extends EventTarget {
     };
     states.set(this, s);
     hook(this, s);
-    loader.internal().then(
+    batchLoader.internal().then(
       (m) => start(this, s, m.raw),
       (err) => fail(this, s, "module failed to load", err),
     );
@@ -314,6 +314,17 @@ export class BatchSocket extends EventTarget {
     }
     drain(s);
     ctl(s, CTL_CLOSE, code === undefined ? 1000 : code, why);
+  }
+
+  /**
+   * Starts loading eventwire-batch.wasm (if not started yet) and resolves
+   * with its module API once it runs. options.wasm says where it comes from;
+   * given after the module started loading, it makes the promise reject.
+   * @param {{ wasm?: import("../eventwire.js").WasmSource }} [options]
+   * @returns {Promise<import("../eventwire.js").EventwireModule>}
+   */
+  static load(options) {
+    return batchLoader.load(options, "BatchSocket.load({ wasm })");
   }
 }
 
