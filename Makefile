@@ -19,6 +19,7 @@ deps:
 build:
 	@scripts/install-deps.sh --no-browser
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o dist/eventwire-batch.wasm ./wasm/cmd/eventwire-batch
 	node scripts/build.mjs
 
 run: build

@@ -30,12 +30,12 @@ import (
 func batchBenchProfile(t *testing.T, lib string, srv *batchServer, sink *batchBenchSink, c batchBenchCase) []string {
 	// The same program as make build, without -s -w: the profile then
 	// names the Go functions instead of wasm-function[N].
-	runTool(t, repoRoot(t), []string{"GOOS=js", "GOARCH=wasm"}, "go", "build", "-trimpath", "-o", filepath.Join(lib, "eventwire-names.wasm"), "./wasm/cmd/eventwire")
+	runTool(t, repoRoot(t), []string{"GOOS=js", "GOARCH=wasm"}, "go", "build", "-trimpath", "-o", filepath.Join(lib, "eventwire-batch-names.wasm"), "./wasm/cmd/eventwire-batch")
 	tab := openBenchTab(t, "the benchmark needs a browser")
 	defer tab.close()
 	tab.navigate(srv.URL() + "/e2e/batch/bench.html")
 	tab.waitFor("the bench page to load", `globalThis.state && state.phase !== "loading"`)
-	if _, err := evalWithin[bool](tab.page, `bench.load("/bench/lib/eventwire-names.wasm")`, 20*time.Second); err != nil {
+	if _, err := evalWithin[bool](tab.page, `bench.load("/bench/lib/eventwire-batch-names.wasm")`, 20*time.Second); err != nil {
 		return []string{fmt.Sprintf("profile: load: %v", err)}
 	}
 	if err := startProfiler(tab.ctx); err != nil {

@@ -586,7 +586,7 @@ func repoRoot(t *testing.T) string {
 func distDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(repoRoot(t), "dist")
-	for _, f := range []string{"eventwire.wasm", "eventwire.js", "wasm_exec.js", "eventwire-polyfill.js"} {
+	for _, f := range []string{"eventwire.wasm", "eventwire-batch.wasm", "eventwire.js", "wasm_exec.js", "eventwire-polyfill.js"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("%s is missing: run make build first (%v)", filepath.Join("dist", f), err)
 		}

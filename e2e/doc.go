@@ -7,7 +7,8 @@
 //     then chromium, chromium-browser and google-chrome in PATH. They fail,
 //     never skip, when none is found (Debian: apt-get install chromium).
 //   - The build: run `make build` first, so that dist/ holds eventwire.wasm,
-//     eventwire.js, eventwire-polyfill.js and eventwire.tgz.
+//     eventwire-batch.wasm, eventwire.js, eventwire-polyfill.js and
+//     eventwire.tgz.
 //   - Node and the repository's node_modules (npm ci): the npm package test
 //     uses npm, node_modules/.bin/esbuild and node_modules/.bin/tsc.
 //

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -68,8 +70,9 @@ func nodeTool(t *testing.T, name string) string {
 // TestNPMPackage proves the npm package the way most users meet it: the
 // tarball that `make build` packs (dist/eventwire.tgz) installs into a scratch
 // app, an app importing "eventwire" bundles with esbuild, runs in Chromium
-// with eventwire.wasm copied next to the bundle (found through
-// import.meta.url), and its types check with tsc --noEmit.
+// with the two wasm modules (eventwire.wasm, eventwire-batch.wasm) copied next
+// to the bundle (found through import.meta.url), and its types check with
+// tsc --noEmit.
 func TestNPMPackage(t *testing.T) {
 	root := repoRoot(t)
 	tgz := filepath.Join(root, "dist", "eventwire.tgz")
@@ -125,12 +128,15 @@ func TestNPMPackage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(bundle), `new URL("./eventwire.wasm", import.meta.url)`) {
-			t.Errorf("the bundle lost the new URL(\"./eventwire.wasm\", import.meta.url) reference")
+		wasmFiles := []string{"eventwire-batch.wasm", "eventwire.wasm"}
+		for _, f := range wasmFiles {
+			if ref := `new URL("./` + f + `", import.meta.url)`; !strings.Contains(string(bundle), ref) {
+				t.Errorf("the bundle lost the %s reference", ref)
+			}
+			// As a user does: the wasm goes next to the bundle, which finds
+			// it through import.meta.url.
+			copyFile(t, filepath.Join(pkgDir, f), filepath.Join(public, f))
 		}
-		// As a user does: the wasm goes next to the bundle, which finds it
-		// through import.meta.url.
-		copyFile(t, filepath.Join(pkgDir, "eventwire.wasm"), filepath.Join(public, "eventwire.wasm"))
 
 		// No /dist/ on this server: only the app's own copy can load.
 		srv := startServer(t, serverConfig{Extra: map[string]http.Handler{
@@ -138,11 +144,13 @@ func TestNPMPackage(t *testing.T) {
 		}})
 		p := newPage(t)
 		p.navigate(srv.URL() + "/app/index.html")
-		p.waitFor("the bundled app to load the module", `state.phase === "done" || state.phase === "error"`)
+		p.waitFor("the bundled app to load the modules", `["done", "error"].includes(state.phase) && ["done", "error"].includes(state.batch.phase)`)
 		checkProbe(t, evalJS[probeState](p, `state`))
-		wasmURL := evalJS[string](p, `performance.getEntriesByType("resource").map(e => e.name).find(n => n.endsWith(".wasm")) ?? ""`)
-		if wasmURL != srv.URL()+"/app/eventwire.wasm" {
-			t.Errorf("the app loaded the wasm from %q, want the copy next to the bundle", wasmURL)
+		checkProbe(t, evalJS[probeState](p, `state.batch`))
+		got := wasmRequested(p)
+		sort.Strings(got)
+		if want := []string{"/app/" + wasmFiles[0], "/app/" + wasmFiles[1]}; !reflect.DeepEqual(got, want) {
+			t.Errorf("the app loaded the wasm modules %q, want the copies next to the bundle %q", got, want)
 		}
 	})
 

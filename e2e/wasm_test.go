@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -87,39 +88,91 @@ func checkPackageVersion(t *testing.T) {
 	}
 }
 
-// wasmServing is how the page's fetch saw dist/eventwire.wasm served.
+// wasmServing is how the page's fetch saw a wasm module of dist/ served.
 type wasmServing struct {
 	ContentType     string `json:"contentType"`
 	ContentEncoding string `json:"contentEncoding"`
 	Bytes           int    `json:"bytes"`
 }
 
-// TestWasmModuleESM proves the ESM build in a page: dist/eventwire.js
-// imports, `ready` resolves once dist/eventwire.wasm runs, the versions of the
-// JavaScript and the wasm match wasm.Version, calls cross into Go and back
-// (sync, async, strings and bytes), and a Go panic becomes a JavaScript Error
-// without killing the module. It also checks how the wasm is served: as
+// wasmRequested returns the paths of the .wasm files the page has requested
+// so far, in order, from the browser's Resource Timing entries.
+func wasmRequested(p *page) []string {
+	p.t.Helper()
+	return evalJS[[]string](p, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname).filter(n => n.endsWith(".wasm"))`)
+}
+
+// checkWasmRequested fails the test unless the page requested exactly the
+// wasm modules want (file names in dist/), each once.
+func checkWasmRequested(t *testing.T, p *page, want ...string) {
+	t.Helper()
+	paths := make([]string, len(want))
+	for i, f := range want {
+		paths[i] = "/dist/" + f
+	}
+	if got := wasmRequested(p); !reflect.DeepEqual(got, paths) {
+		t.Errorf("the page requested the wasm modules %q, want %q", got, paths)
+	}
+}
+
+// TestWasmModuleESM proves the ESM build in a page, for each of its two wasm
+// modules: dist/eventwire.js imports; `ready` resolves once
+// dist/eventwire.wasm runs (BatchSocket.load() once dist/eventwire-batch.wasm
+// does), and the page fetches that module alone; the versions of the
+// JavaScript and the wasm match wasm.Version; calls cross into Go and back
+// (sync, async, strings and bytes); and a Go panic becomes a JavaScript Error
+// without killing the module. It also checks how each module is served: as
 // application/wasm, precompressed with brotli.
 func TestWasmModuleESM(t *testing.T) {
 	srv := startServer(t, serverConfig{Dist: true})
 	checkPackageVersion(t)
-	p := newPage(t)
-	p.navigate(srv.URL() + "/e2e/wasm-esm.html")
-	p.waitFor("the module to load and run the probe", `state.phase === "done" || state.phase === "error"`)
-	checkProbe(t, evalJS[probeState](p, `state`))
+	for _, tc := range []struct{ file, query string }{
+		{"eventwire.wasm", ""},
+		{"eventwire-batch.wasm", "?module=batch"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			p := newPage(t)
+			p.navigate(srv.URL() + "/e2e/wasm-esm.html" + tc.query)
+			p.waitFor("the module to load and run the probe", `state.phase === "done" || state.phase === "error"`)
+			checkProbe(t, evalJS[probeState](p, `state`))
+			checkWasmRequested(t, p, tc.file)
 
-	w := evalJS[wasmServing](p, `(async () => {
-		const r = await fetch("/dist/eventwire.wasm", { cache: "no-store" });
-		return { contentType: r.headers.get("content-type"), contentEncoding: r.headers.get("content-encoding") ?? "",
-			bytes: (await r.arrayBuffer()).byteLength };
-	})()`)
-	info, err := os.Stat(filepath.Join(distDir(t), "eventwire.wasm"))
-	if err != nil {
-		t.Fatal(err)
+			w := evalJS[wasmServing](p, fmt.Sprintf(`(async () => {
+				const r = await fetch("/dist/%s", { cache: "no-store" });
+				return { contentType: r.headers.get("content-type"), contentEncoding: r.headers.get("content-encoding") ?? "",
+					bytes: (await r.arrayBuffer()).byteLength };
+			})()`, tc.file))
+			info, err := os.Stat(filepath.Join(distDir(t), tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.ContentType != "application/wasm" || w.ContentEncoding != "br" || int64(w.Bytes) != info.Size() {
+				t.Errorf("%s served as %+v, want application/wasm, br, %d bytes decoded", tc.file, w, info.Size())
+			}
+		})
 	}
-	if w.ContentType != "application/wasm" || w.ContentEncoding != "br" || int64(w.Bytes) != info.Size() {
-		t.Errorf("eventwire.wasm served as %+v, want application/wasm, br, %d bytes decoded", w, info.Size())
-	}
+}
+
+// TestWasmModulePerClass: each class loads only its own wasm module, so a
+// page that uses only EventSource never requests eventwire-batch.wasm and a
+// page that uses only BatchSocket never requests eventwire.wasm.
+func TestWasmModulePerClass(t *testing.T) {
+	t.Run("EventSource", func(t *testing.T) {
+		srv := startServer(t, serverConfig{Dist: true})
+		p := openTransportPage(t, srv.URL())
+		streamThrough(t, p, srv, "a", "per-class", `{}`, nil)
+		checkWasmRequested(t, p, "eventwire.wasm")
+	})
+	t.Run("BatchSocket", func(t *testing.T) {
+		srv := startBatchServer(t, batchServerConfig{})
+		p := newPage(t)
+		openBatchPage(p, srv.URL())
+		p.run(`bt.open()`)
+		p.run(`bt.send("c", 1, 10, 20)`)
+		evalJS[batchStats](p, `bt.flush()`)
+		checkSession(t, srv.sink, onlySession(t, srv.sink), 10, batchMessage("c", 20))
+		checkWasmRequested(t, p, "eventwire-batch.wasm")
+	})
 }
 
 // TestWasmModulePolyfill proves the classic script: one <script> tag defines

@@ -2,9 +2,10 @@
 // Hand-written; checked with `tsc --noEmit -p js` against js/test/types/usage.ts.
 
 /**
- * Where eventwire.wasm comes from: a URL (fetched; streamed when served as
- * application/wasm, compiled from the bytes otherwise), a Response or a promise
- * of one, the bytes, or a compiled module.
+ * Where a wasm module (eventwire.wasm or eventwire-batch.wasm) comes from: a
+ * URL (fetched; streamed when served as application/wasm, compiled from the
+ * bytes otherwise), a Response or a promise of one, the bytes, or a compiled
+ * module.
  */
 export type WasmSource =
   | string
@@ -17,16 +18,36 @@ export type WasmSource =
 
 export interface LoadOptions {
   /**
-   * Where eventwire.wasm comes from.
+   * Where eventwire.wasm (the EventSource's module) comes from.
    * Default: `new URL("./eventwire.wasm", import.meta.url)`, the file next to
    * eventwire.js (bundlers that understand this pattern copy it).
    */
   wasm?: WasmSource;
+  /**
+   * Where eventwire-batch.wasm (the BatchSocket's module) comes from. Setting
+   * it does not load it: the first BatchSocket or BatchSocket.load() does.
+   * Default: `new URL("./eventwire-batch.wasm", import.meta.url)`, the file
+   * next to eventwire.js. BatchSocket.load({ wasm }) says the same.
+   */
+  batchWasm?: WasmSource;
 }
 
-/** The API of the running wasm module; `ready` resolves with it. */
+/** The options of BatchSocket.load(). */
+export interface BatchSocketLoadOptions {
+  /**
+   * Where eventwire-batch.wasm comes from.
+   * Default: `new URL("./eventwire-batch.wasm", import.meta.url)`, the file
+   * next to eventwire.js (or what load({ batchWasm }) said).
+   */
+  wasm?: WasmSource;
+}
+
+/**
+ * The API of a running wasm module; `ready` resolves with eventwire.wasm's,
+ * BatchSocket.load() with eventwire-batch.wasm's.
+ */
 export interface EventwireModule {
-  /** The version of the running eventwire.wasm; always equal to version(). */
+  /** The version of the running module; always equal to version(). */
   readonly version: string;
   /**
    * Returns `value` reversed (a string by code point, bytes by byte), computed
@@ -47,17 +68,22 @@ export interface EventwireModule {
 }
 
 /**
- * Resolves with the module API once eventwire.wasm runs; rejects with an Error
- * saying why it could not (no WebAssembly, fetch failed, version mismatch, …).
- * Importing eventwire fetches nothing: the first subscription to `ready`
- * (`await`, `then`, `catch`, `finally`) or a call to load() starts loading.
+ * Resolves with the module API once eventwire.wasm (the EventSource's module)
+ * runs; rejects with an Error saying why it could not (no WebAssembly, fetch
+ * failed, version mismatch, …). Importing eventwire fetches nothing: the
+ * first subscription to `ready` (`await`, `then`, `catch`, `finally`), a call
+ * to load() or the first EventSource starts loading. BatchSocket has its own
+ * module: see BatchSocket.load().
  */
 export declare const ready: Promise<EventwireModule>;
 
 /**
- * Starts loading if it has not started, and returns `ready`. Pass
- * `options.wasm` to load eventwire.wasm from elsewhere; options given after
- * loading has started make the returned promise reject.
+ * Starts loading eventwire.wasm if it has not started, and returns `ready`.
+ * Pass `options.wasm` to load eventwire.wasm from elsewhere, and
+ * `options.batchWasm` to say where eventwire-batch.wasm is (without loading
+ * it). An option given after its module started loading makes the returned
+ * promise reject. A page that uses only BatchSocket calls
+ * BatchSocket.load({ wasm }) instead, which does not load eventwire.wasm.
  */
 export declare function load(options?: LoadOptions): Promise<EventwireModule>;
 
@@ -421,7 +447,8 @@ export declare class QueueFullError extends Error {
 /**
  * Batched, acknowledged, loss-free messaging over the browser WebSocket,
  * with HTTP POST as a fallback and optional persistence across page loads.
- * Usable synchronously: the wasm loads in the background and what was sent
+ * Usable synchronously: the first construction loads eventwire-batch.wasm
+ * (its own module; not eventwire.wasm) in the background and what was sent
  * meanwhile goes out once it runs.
  */
 export declare class BatchSocket extends EventTarget {
@@ -487,6 +514,15 @@ export declare class BatchSocket extends EventTarget {
   static readonly CLOSING: 2;
   static readonly CLOSED: 3;
   static readonly QueueFullError: typeof QueueFullError;
+  /**
+   * Starts loading eventwire-batch.wasm if it has not started, and resolves
+   * with its module API once it runs (rejects with an Error saying why it
+   * could not). Pass `options.wasm` to load it from elsewhere; given after
+   * the module started loading, it makes the returned promise reject.
+   * Constructing a BatchSocket loads the module too; this is for those who
+   * want to load it early, from elsewhere, or await it.
+   */
+  static load(options?: BatchSocketLoadOptions): Promise<EventwireModule>;
 }
 
 /**
@@ -509,7 +545,8 @@ export interface EventwireGlobal {
   install(options?: { force?: boolean }): boolean;
   version(): string;
   readonly ready: Promise<EventwireModule>;
-  load(options?: LoadOptions): Promise<EventwireModule>;
+  /** As the module's load(); the script has no BatchSocket, hence no `batchWasm`. */
+  load(options?: Pick<LoadOptions, "wasm">): Promise<EventwireModule>;
 }
 
 /**

@@ -12,7 +12,7 @@
 // data-force). eventwire.wasm is loaded from next to the script (or data-wasm,
 // or eventwire.load({ wasm }) before anything loads), on first use.
 
-import { loader, setDefaultWasm } from "../js/src/instance.js";
+import { loader } from "../js/src/instance.js";
 import { EventSource } from "../js/src/eventsource.js";
 import { VERSION } from "../js/src/version.js";
 
@@ -27,7 +27,7 @@ if (first && typeof first.version === "function" && first.supported !== false) {
   if (boot.force && typeof first.install === "function") first.install({ force: true });
 } else {
   const wasmURL = defaultWasmURL();
-  setDefaultWasm(() => wasmURL);
+  loader.setDefault(() => wasmURL);
   /** @type {typeof globalThis.EventSource | undefined} */
   const NativeEventSource = typeof g.EventSource === "function" ? g.EventSource : undefined;
 
@@ -52,7 +52,8 @@ if (first && typeof first.version === "function" && first.supported !== false) {
     NativeEventSource,
     install,
     ready: loader.ready,
-    load: loader.load,
+    /** @param {{ wasm?: import("../js/eventwire.js").WasmSource }} [options] */
+    load: (options) => loader.load(options, "eventwire.load({ wasm })"),
     /** The version of this script (the wasm module must have the same). */
     version: () => VERSION,
   });

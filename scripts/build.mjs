@@ -2,10 +2,13 @@
 // scripts/build.mjs: everything `make build` does after compiling the wasm.
 //
 //   GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire
+//   GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire-batch.wasm ./wasm/cmd/eventwire-batch
 //   node scripts/build.mjs [--strict-budget]
 //
 // Writes into dist/:
 //   eventwire.wasm.gz, eventwire.wasm.br   gzip -9 and brotli -q 11 of dist/eventwire.wasm
+//                                          (the EventSource's module), and likewise
+//   eventwire-batch.wasm.gz, .br           of dist/eventwire-batch.wasm (the BatchSocket's)
 //   wasm_exec.js                           copied from $(go env GOROOT)/lib/wasm
 //   eventwire.js                           ESM bundle of js/src (esbuild), wasm_exec.js bundled in
 //   eventwire-polyfill.js                  classic script from polyfill/: an ES5 guard
@@ -15,9 +18,9 @@
 //   eventwire.d.ts                         copied from js/
 //   npm/                                   the staged npm package (js/package.json + the files above)
 //   eventwire-<version>.tgz, eventwire.tgz `npm pack` of dist/npm (the second a stable name for tests)
-// and prints the sizes against the budget of GUIDE.md §4 (gzip ≤ 850,000 B,
-// brotli ≤ 650,000 B), marking OVER BUDGET; --strict-budget makes that fail.
-// It fails when the wasm is missing.
+// and prints the sizes of each wasm module against the budget of GUIDE.md §4
+// (gzip ≤ 850,000 B, brotli ≤ 650,000 B, each), marking OVER BUDGET;
+// --strict-budget makes that fail. It fails when either wasm is missing.
 
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -41,12 +44,16 @@ function fail(msg) {
   process.exit(1);
 }
 
-// 1. Inputs.
-const wasmPath = join(dist, "eventwire.wasm");
-if (!existsSync(wasmPath)) {
+// 1. Inputs: the two wasm modules and the Go commands they are built from.
+const MODULES = [
+  { file: "eventwire.wasm", cmd: "./wasm/cmd/eventwire" },
+  { file: "eventwire-batch.wasm", cmd: "./wasm/cmd/eventwire-batch" },
+];
+const missing = MODULES.filter((m) => !existsSync(join(dist, m.file)));
+if (missing.length) {
   fail(
-    `${rel(wasmPath)} is missing. Compile the Go module first (make build does both):\n` +
-      `  GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire\n` +
+    `${missing.map((m) => rel(join(dist, m.file))).join(" and ")} ${missing.length > 1 ? "are" : "is"} missing. Compile the Go modules first (make build does all):\n` +
+      MODULES.map((m) => `  GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/${m.file} ${m.cmd}\n`).join("") +
       `  node scripts/build.mjs`,
   );
 }
@@ -167,8 +174,14 @@ if (/=>|`|\b(?:const|let|class)\s/.test(guard.code.replace(/"(?:[^"\\]|\\.)*"/g,
 const iife =
   `/*! eventwire ${pkg.version} | MIT License */\n` +
   guard.code.replace("__EVENTWIRE_PAYLOAD__", () => JSON.stringify(payload.trim() + "\n//# sourceURL=eventwire-polyfill.body.js"));
-if (!esm.includes('new URL("./eventwire.wasm", import.meta.url)')) {
-  fail('dist/eventwire.js lost the literal new URL("./eventwire.wasm", import.meta.url) that bundlers look for');
+for (const { file } of MODULES) {
+  if (!esm.includes(`new URL("./${file}", import.meta.url)`)) {
+    fail(`dist/eventwire.js lost the literal new URL("./${file}", import.meta.url) that bundlers look for`);
+  }
+}
+// The polyfill has only EventSource: nothing of BatchSocket or its module.
+if (/eventwire-batch\.wasm|bsOpen/.test(payload)) {
+  fail("dist/eventwire-polyfill.js bundles BatchSocket code; polyfill/index.js must import only what EventSource needs");
 }
 if (/\bimport\.meta\b|^\s*(?:import|export)\s/m.test(iife)) {
   fail("dist/eventwire-polyfill.js contains module syntax; it must be a classic script");
@@ -181,17 +194,21 @@ copyFileSync(join(root, "js", "eventwire.d.ts"), join(dist, "eventwire.d.ts"));
 copyFileSync(wasmExecPath, join(dist, "wasm_exec.js"));
 
 // 4. Precompressed wasm, for servers that pick a variant by Accept-Encoding.
-const wasm = readFileSync(wasmPath);
-const gz = gzipSync(wasm, { level: 9 });
-const br = brotliCompressSync(wasm, {
-  params: {
-    [zc.BROTLI_PARAM_QUALITY]: zc.BROTLI_MAX_QUALITY,
-    [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_GENERIC,
-    [zc.BROTLI_PARAM_SIZE_HINT]: wasm.length,
-  },
+const wasmSizes = MODULES.map(({ file }) => {
+  const p = join(dist, file);
+  const wasm = readFileSync(p);
+  const gz = gzipSync(wasm, { level: 9 });
+  const br = brotliCompressSync(wasm, {
+    params: {
+      [zc.BROTLI_PARAM_QUALITY]: zc.BROTLI_MAX_QUALITY,
+      [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_GENERIC,
+      [zc.BROTLI_PARAM_SIZE_HINT]: wasm.length,
+    },
+  });
+  writeFileSync(`${p}.gz`, gz);
+  writeFileSync(`${p}.br`, br);
+  return { file, raw: wasm.length, gz: gz.length, br: br.length };
 });
-writeFileSync(`${wasmPath}.gz`, gz);
-writeFileSync(`${wasmPath}.br`, br);
 
 // 5. The npm package, staged and packed.
 const npmDir = join(dist, "npm");
@@ -232,7 +249,7 @@ const brotliOf = (p) =>
   brotliCompressSync(readFileSync(p), { params: { [zc.BROTLI_PARAM_QUALITY]: zc.BROTLI_MAX_QUALITY } }).length;
 const n = (x) => x.toLocaleString("en-US");
 const rows = [
-  ["eventwire.wasm", wasm.length, gz.length, br.length],
+  ...wasmSizes.map((m) => [m.file, m.raw, m.gz, m.br]),
   ...["eventwire.js", "eventwire-polyfill.js", "wasm_exec.js"].map((f) => {
     const p = join(dist, f);
     return [f, statSync(p).size, gzipOf(p), brotliOf(p)];
@@ -245,10 +262,14 @@ console.log(`eventwire ${pkg.version} (${goversion}) → ${rel(dist)}/`);
 console.log(line(["file", "raw B", "gzip B", "brotli B"]));
 for (const [f, raw, g, b] of rows) console.log(line([f, n(raw), g === null ? "" : n(g), b === null ? "" : n(b)]));
 const over = [];
-if (gz.length > BUDGET.gzip) over.push(`gzip ${n(gz.length)} B > ${n(BUDGET.gzip)} B`);
-if (br.length > BUDGET.brotli) over.push(`brotli ${n(br.length)} B > ${n(BUDGET.brotli)} B`);
-console.log(
-  `wasm budget: gzip ${n(gz.length)} / ${n(BUDGET.gzip)} B, brotli ${n(br.length)} / ${n(BUDGET.brotli)} B` +
-    (over.length ? "  OVER BUDGET" : ""),
-);
-if (over.length && args.has("--strict-budget")) fail(`eventwire.wasm is over the size budget (GUIDE.md §4): ${over.join(", ")}`);
+for (const { file, gz, br } of wasmSizes) {
+  const mine = [];
+  if (gz > BUDGET.gzip) mine.push(`gzip ${n(gz)} B > ${n(BUDGET.gzip)} B`);
+  if (br > BUDGET.brotli) mine.push(`brotli ${n(br)} B > ${n(BUDGET.brotli)} B`);
+  console.log(
+    `${file} budget: gzip ${n(gz)} / ${n(BUDGET.gzip)} B, brotli ${n(br)} / ${n(BUDGET.brotli)} B` +
+      (mine.length ? "  OVER BUDGET" : ""),
+  );
+  if (mine.length) over.push(`${file}: ${mine.join(", ")}`);
+}
+if (over.length && args.has("--strict-budget")) fail(`over the size budget (GUIDE.md §4, each wasm module): ${over.join("; ")}`);

@@ -1,6 +1,6 @@
 // BatchSocket: batched, acknowledged, loss-free messaging over the browser
 // WebSocket, with HTTP POST as a fallback (the JS shell of wasm/batchsocket,
-// through wasm/cmd/eventwire/batchsocket.go; protocol in
+// through wasm/cmd/eventwire-batch/batchsocket.go; protocol in
 // protocol/batch/PROTOCOL.md).
 //
 // Who does what (GUIDE.md §3: a JS→Go call costs 13–17 µs when JS calls a Go
@@ -26,7 +26,7 @@
 //    keepalive/sendBeacon, IndexedDB) and reports through one export (bsNet),
 //    which keeps the wasm small (see wasm/jsbind/websocket.go).
 
-import { loader } from "./instance.js";
+import { batchLoader } from "./instance.js";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -42,7 +42,7 @@ const DEFAULTS = {
   maxMessageSize: 256 * 1024,
 };
 
-// bsOpen's options array (wasm/cmd/eventwire/batchsocket.go, bsOpt*).
+// bsOpen's options array (wasm/cmd/eventwire-batch/batchsocket.go, bsOpt*).
 const OPT_COUNT = 12;
 const MODES = { auto: 0, websocket: 1, http: 2 };
 
@@ -201,7 +201,7 @@ export class BatchSocket extends EventTarget {
     };
     states.set(this, s);
     hook(this, s);
-    loader.internal().then(
+    batchLoader.internal().then(
       (m) => start(this, s, m.raw),
       (err) => fail(this, s, "module failed to load", err),
     );
@@ -314,6 +314,17 @@ export class BatchSocket extends EventTarget {
     }
     drain(s);
     ctl(s, CTL_CLOSE, code === undefined ? 1000 : code, why);
+  }
+
+  /**
+   * Starts loading eventwire-batch.wasm (if not started yet) and resolves
+   * with its module API once it runs. options.wasm says where it comes from;
+   * given after the module started loading, it makes the promise reject.
+   * @param {{ wasm?: import("../eventwire.js").WasmSource }} [options]
+   * @returns {Promise<import("../eventwire.js").EventwireModule>}
+   */
+  static load(options) {
+    return batchLoader.load(options, "BatchSocket.load({ wasm })");
   }
 }
 

@@ -1,14 +1,16 @@
 // The wasm loader shared by the ESM entry (index.js) and the classic polyfill
-// script (polyfill/index.js). Each entry makes its own loader, so the ESM module
-// and the polyfill script in one page run separate Go instances that never
-// share a global.
+// script (polyfill/index.js). There is one loader per wasm module and entry
+// (js/src/instance.js): eventwire.wasm for the EventSource, eventwire-batch.wasm
+// for the BatchSocket, so a page downloads only the modules of the classes it
+// uses. The ESM module and the polyfill script in one page each have their
+// own loaders, hence separate Go instances that never share a global.
 //
 // Life of a loader:
 //
 //  1. createLoader() does nothing observable: no fetch, no globals, no throw.
 //  2. Loading starts the first time someone subscribes to `ready` (await, then,
-//     catch, finally), or calls load(), or constructs an EventSource or a
-//     BatchSocket (internal()).
+//     catch, finally), or calls load(), or constructs a class that uses the
+//     module (internal()). use() only says where the wasm will come from.
 //  3. boot(): wasm_exec.js (Go's JavaScript support, bundled in as a function,
 //     see scripts/build.mjs) defines a Go class; the wasm is fetched and
 //     instantiated (streaming when the server sends application/wasm, from the
@@ -18,10 +20,11 @@
 //     environment variable EVENTWIRE_HANDSHAKE. Go's main builds its exports,
 //     takes the handshake object off globalThis and calls
 //     handshake.ready(exports) before it first blocks, all within the
-//     synchronous part of go.run(). The globals wasm_exec.js needs during Go's
-//     initialisation (fs, process, path: the ones it had to invent) exist only
-//     during that synchronous call, so the page never sees them; names cannot
-//     collide between loaders, nor with another Go program on the page.
+//     synchronous part of go.run() (wasm/internal/module). The globals
+//     wasm_exec.js needs during Go's initialisation (fs, process, path: the
+//     ones it had to invent) exist only during that synchronous call, so the
+//     page never sees them; names cannot collide between loaders, nor with
+//     another Go program on the page.
 //  5. `ready` resolves with the module API (makeModule), after checking that
 //     the wasm's version equals this script's. internal() resolves with the
 //     raw Go exports, for the classes of this package (EventSource,
@@ -68,10 +71,18 @@ let instances = 0;
  */
 
 /**
- * @param {() => WasmSource} defaultWasm where to find eventwire.wasm unless
- *   load() says otherwise; called once, when loading starts.
+ * A loader of one wasm module.
+ * @param {string} file the module's file name (eventwire.wasm,
+ *   eventwire-batch.wasm): the default source until setDefault() says
+ *   otherwise, and the name in error messages
+ * @param {string} before when load() options must be given, for the error
+ *   message when they come too late ("anything awaits ready")
  */
-export function createLoader(defaultWasm) {
+export function createLoader(file, before) {
+  /** @type {() => WasmSource} */
+  let defaultWasm = () => file;
+  /** @type {WasmSource | undefined} */
+  let source;
   /** @type {(m: EventwireModule) => void} */
   let resolveReady = () => {};
   /** @type {(e: unknown) => void} */
@@ -88,29 +99,43 @@ export function createLoader(defaultWasm) {
 
   /** @type {Promise<Internal> | null} */
   let internalP = null;
-  let started = false;
-  /** @param {WasmSource | undefined} wasm */
-  function start(wasm) {
-    if (started) return false;
-    started = true;
+  function start() {
+    if (internalP !== null) return;
     starters.delete(ready);
-    internalP = boot(wasm === undefined ? defaultWasm : wasm);
+    internalP = boot(file, source === undefined ? defaultWasm : source);
     internalP.then((m) => resolveReady(m.api), rejectReady);
-    return true;
   }
-  starters.set(ready, () => start(undefined));
+  starters.set(ready, start);
 
   /**
-   * @param {LoadOptions} [options]
+   * Sets where the wasm comes from once loading starts; undefined keeps the
+   * default. Once loading has started a source is refused: use() returns the
+   * Error to reject with and changes nothing. Loading does not start here.
+   * @param {WasmSource | undefined} wasm
+   * @param {string} call what the user called, for the error message
+   * @returns {Error | null}
+   */
+  function use(wasm, call) {
+    if (wasm === undefined) return null;
+    if (internalP !== null) {
+      return new Error(`eventwire: ${call} was called after ${file} had started loading; call it before ${before}`);
+    }
+    source = wasm;
+    return null;
+  }
+
+  /**
+   * Starts loading (if not started yet) from options.wasm, else the default,
+   * and returns `ready`; rejects without effect if options.wasm comes after
+   * loading started.
+   * @param {{ wasm?: WasmSource } | undefined} [options]
+   * @param {string} [call] what the user called, for the error message
    * @returns {Promise<EventwireModule>}
    */
-  function load(options) {
-    const wasm = options == null ? undefined : options.wasm;
-    if (!start(wasm) && wasm !== undefined) {
-      return Promise.reject(
-        new Error("eventwire: load({ wasm }) was called after loading had started; call it before anything awaits ready"),
-      );
-    }
+  function load(options, call = "load({ wasm })") {
+    const err = use(options == null ? undefined : options.wasm, call);
+    if (err) return Promise.reject(err);
+    start();
     return ready;
   }
 
@@ -120,11 +145,20 @@ export function createLoader(defaultWasm) {
    * @returns {Promise<Internal>}
    */
   function internal() {
-    start(undefined);
+    start();
     return /** @type {Promise<Internal>} */ (internalP);
   }
 
-  return { ready, load, internal };
+  /**
+   * Sets the default source (each entry, index.js or the polyfill, says
+   * where its files are); called when loading starts, not before.
+   * @param {() => WasmSource} wasm
+   */
+  function setDefault(wasm) {
+    defaultWasm = wasm;
+  }
+
+  return { ready, load, use, internal, setDefault };
 }
 
 /**
@@ -133,23 +167,25 @@ export function createLoader(defaultWasm) {
  * which throws those errors.
  * @typedef {{ raw: Record<string, any>, call: (name: string, ...args: unknown[]) => any, api: EventwireModule, wasm: WasmExports }} Internal
  *
- * The instance's own exports (//go:wasmexport functions, wasm/jsbind/inbox.go):
+ * The instance's own exports (//go:wasmexport functions: eventwireInbox in
+ * wasm/jsbind/inbox.go, in both modules; esChunk in eventwire.wasm only):
  * plain WebAssembly calls for the hot paths, without a js.FuncOf's cost.
  * @typedef {{ mem: WebAssembly.Memory, eventwireInbox: (n: number) => number, esChunk: (id: number, req: number, n: number) => number }} WasmExports
  */
 
 /**
+ * @param {string} file the module's file name, for error messages
  * @param {WasmSource | (() => WasmSource)} source
  * @returns {Promise<Internal>}
  */
-async function boot(source) {
+async function boot(file, source) {
   if (typeof WebAssembly !== "object" || WebAssembly === null) {
     throw new Error("eventwire: WebAssembly is not available in this environment");
   }
   const runtime = loadGoRuntime();
   const go = new runtime.Go();
   const instance = await instantiate(typeof source === "function" ? source() : source, go.importObject);
-  return run(runtime, go, instance);
+  return run(file, runtime, go, instance);
 }
 
 /**
@@ -213,12 +249,13 @@ function handshakeKey() {
 }
 
 /**
+ * @param {string} file the module's file name, for error messages
  * @param {import("go:wasm_exec").GoRuntime} runtime
  * @param {import("go:wasm_exec").Go} go
  * @param {WebAssembly.Instance} instance
  * @returns {Promise<Internal>}
  */
-async function run(runtime, go, instance) {
+async function run(file, runtime, go, instance) {
   const key = handshakeKey();
   /** @type {Record<string, unknown> | null} */
   let exports = null;
@@ -260,20 +297,20 @@ async function run(runtime, go, instance) {
     // signalled, exited or crashed by now. A macrotask lets `done` settle.
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (state.error !== undefined) {
-      throw new Error(`eventwire: the wasm module crashed while starting: ${describe(state.error)}`, {
+      throw new Error(`eventwire: ${file} crashed while starting: ${describe(state.error)}`, {
         cause: state.error,
       });
     }
     if (state.exited || go.exited) {
-      throw new Error(`eventwire: the wasm module exited with code ${exitCode} before it was ready`);
+      throw new Error(`eventwire: ${file} exited with code ${exitCode} before it was ready`);
     }
-    throw new Error("eventwire: the wasm module did not signal readiness");
+    throw new Error(`eventwire: ${file} did not signal readiness`);
   }
   /** @type {Record<string, unknown>} */
   const raw = exports;
   if (raw.version !== VERSION) {
     throw new Error(
-      `eventwire: eventwire.wasm is version ${String(raw.version)} but this script is ${VERSION}; serve the files of one release together`,
+      `eventwire: ${file} is version ${String(raw.version)} but this script is ${VERSION}; serve the files of one release together`,
     );
   }
   return makeModule(raw, state, /** @type {WasmExports} */ (/** @type {unknown} */ (instance.exports)));

@@ -1,7 +1,8 @@
 // Tests of BatchSocket in node: the JS shell (js/src/batchsocket.js) with the
 // real wasm and its driver, against an in-memory batch server behind fake
 // WebSocket, fetch and IndexedDB globals (node 20 has none of WebSocket and
-// IndexedDB). The wasm is EVENTWIRE_WASM or dist/eventwire.wasm (make build).
+// IndexedDB). The wasm is EVENTWIRE_BATCH_WASM or dist/eventwire-batch.wasm
+// (make build).
 //
 // The sources are bundled here with esbuild, as scripts/build.mjs does,
 // because dist/eventwire.js exports BatchSocket only once index.js does.
@@ -16,11 +17,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const wasmPath = process.env.EVENTWIRE_WASM || join(root, "dist", "eventwire.wasm");
+const wasmPath = process.env.EVENTWIRE_BATCH_WASM || join(root, "dist", "eventwire-batch.wasm");
 
 /** @type {any} */
 let ew;
 let tmp = "";
+/** @type {any} the module BatchSocket.load() resolved with */
+let batchModule;
+let esLoads = 0; // how often the EventSource's module started loading
 
 before(async () => {
   const goroot = execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim();
@@ -42,7 +46,7 @@ ${wasmExec.replace(/^"use strict";\s*$/m, "")}
   }
 }`;
   const entry = `export { BatchSocket, QueueFullError, packRecords, applyWrite } from ${JSON.stringify(join(root, "js/src/batchsocket.js"))};
-export { setDefaultWasm, loader } from ${JSON.stringify(join(root, "js/src/instance.js"))};`;
+export { loader, batchLoader } from ${JSON.stringify(join(root, "js/src/instance.js"))};`;
   const out = await esbuild.build({
     stdin: { contents: entry, resolveDir: root, loader: "js" },
     bundle: true,
@@ -64,8 +68,13 @@ export { setDefaultWasm, loader } from ${JSON.stringify(join(root, "js/src/insta
   tmp = mkdtempSync(join(tmpdir(), "batchsocket-test-"));
   writeFileSync(join(tmp, "bundle.mjs"), out.outputFiles[0].text);
   ew = await import(pathToFileURL(join(tmp, "bundle.mjs")).href);
-  ew.setDefaultWasm(() => readFileSync(wasmPath));
-  await ew.loader.internal();
+  ew.batchLoader.setDefault(() => readFileSync(wasmPath));
+  // BatchSocket must never need the EventSource's module: count its loads.
+  ew.loader.setDefault(() => {
+    esLoads++;
+    return new Uint8Array(0);
+  });
+  batchModule = await ew.BatchSocket.load();
 });
 
 after(() => {
@@ -344,6 +353,21 @@ const events = (b, type) => {
 };
 
 // ---- tests ------------------------------------------------------------------
+
+test("BatchSocket.load() resolves with eventwire-batch.wasm's module; eventwire.wasm is never loaded", async () => {
+  assert.equal(batchModule.version, JSON.parse(readFileSync(join(root, "js", "package.json"), "utf8")).version);
+  assert.equal(batchModule.echo("ab"), "ba");
+  assert.equal(await ew.BatchSocket.load(), batchModule);
+  await assert.rejects(
+    ew.BatchSocket.load({ wasm: new Uint8Array(8) }),
+    /BatchSocket\.load\(\{ wasm \}\) was called after eventwire-batch\.wasm had started loading/,
+  );
+  reset();
+  const b = new ew.BatchSocket("ws://example.test/ingest");
+  await until(() => b.readyState === 1, "open");
+  b.close();
+  assert.equal(esLoads, 0, "a BatchSocket started loading eventwire.wasm");
+});
 
 test("messages of every kind arrive once, in order; flush resolves after the ACK", async () => {
   reset();
@@ -657,4 +681,8 @@ test("the driver's record formats match Go's (ParseSaved / AppendWrite)", () => 
     ["put", [s, 0], 4],
     ["delete", { lo: [s, 0], hi: [s, Infinity], loOpen: undefined, hiOpen: undefined }],
   ]);
+});
+
+test("no BatchSocket of this file loaded eventwire.wasm", () => {
+  assert.equal(esLoads, 0);
 });

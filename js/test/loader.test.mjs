@@ -118,7 +118,48 @@ test("the default location is next to eventwire.js", async () => {
 test("load() options after loading started are refused", async () => {
   const ew = await fresh();
   const p = ew.load({ wasm: srv.url + "eventwire.wasm" });
-  await assert.rejects(ew.load({ wasm: srv.url + "other.wasm" }), /after loading had started/);
+  await assert.rejects(ew.load({ wasm: srv.url + "other.wasm" }), /load\(\{ wasm \}\) was called after eventwire\.wasm had started loading/);
   assert.equal(ew.load(), p);
   await p;
+});
+
+// BatchSocket has its own module, eventwire-batch.wasm, with its own loader.
+
+const hitsOf = (/** @type {string} */ file) => srv.hits.get(`/dist/${file}`) || 0;
+
+test("BatchSocket.load() loads eventwire-batch.wasm, and only it", async () => {
+  const ew = await fresh();
+  const es = hitsOf("eventwire.wasm");
+  const batch = hitsOf("eventwire-batch.wasm");
+  const p = ew.BatchSocket.load({ wasm: srv.url + "eventwire-batch.wasm" });
+  const mod = await p;
+  assert.equal(mod.version, pkg.version);
+  assert.equal(mod.echo("ab"), "ba");
+  assert.equal(await ew.BatchSocket.load(), mod);
+  assert.equal(hitsOf("eventwire-batch.wasm"), batch + 1);
+  assert.equal(hitsOf("eventwire.wasm"), es, "eventwire.wasm was fetched");
+  await assert.rejects(
+    ew.BatchSocket.load({ wasm: srv.url + "other.wasm" }),
+    /BatchSocket\.load\(\{ wasm \}\) was called after eventwire-batch\.wasm had started loading; call it before the first BatchSocket/,
+  );
+  await assert.rejects(ew.load({ batchWasm: srv.url + "other.wasm" }), /load\(\{ batchWasm \}\) was called after eventwire-batch\.wasm had started/);
+  // The EventSource's module is another instance.
+  const esMod = await ew.load({ wasm: srv.url + "eventwire.wasm" });
+  assert.notEqual(esMod, mod);
+});
+
+test("load({ batchWasm }) says where eventwire-batch.wasm is without loading it", async () => {
+  const ew = await fresh();
+  const batch = hitsOf("eventwire-batch.wasm");
+  await ew.load({ wasm: srv.url + "eventwire.wasm", batchWasm: srv.url + "eventwire-batch.wasm" });
+  assert.equal(hitsOf("eventwire-batch.wasm"), batch, "load() fetched eventwire-batch.wasm");
+  // The default (a file: URL next to eventwire.js) would fail in node.
+  const mod = await ew.BatchSocket.load();
+  assert.equal(mod.echo("xy"), "yx");
+  assert.equal(hitsOf("eventwire-batch.wasm"), batch + 1);
+});
+
+test("the default location of eventwire-batch.wasm is next to eventwire.js", async () => {
+  const ew = await fresh();
+  await assert.rejects(ew.BatchSocket.load(), (e) => e.message.includes(new URL("../../dist/eventwire-batch.wasm", import.meta.url).href));
 });

@@ -22,7 +22,7 @@ const HandshakeEnv = "EVENTWIRE_HANDSHAKE"
 func SignalReady(exports *Object) error {
 	key, _ := syscall.Getenv(HandshakeEnv)
 	if key == "" {
-		return errors.New("jsbind: " + HandshakeEnv + " is not set; start eventwire.wasm with the eventwire loader")
+		return errors.New("jsbind: " + HandshakeEnv + " is not set; start the eventwire wasm module with the eventwire loader")
 	}
 	g := safejs.Global()
 	h, err := g.Get(key)

@@ -10,7 +10,7 @@ import (
 )
 
 // What the BatchSocket driver reports through BSDriver.Deliver, as its kind
-// argument (the export bsNet in wasm/cmd/eventwire passes them on).
+// argument (the export bsNet in wasm/cmd/eventwire-batch passes them on).
 const (
 	// BSOpen: WebSocket ref is open.
 	BSOpen = 0

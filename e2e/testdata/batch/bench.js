@@ -15,9 +15,8 @@
 const state = (globalThis.state = { phase: "loading" });
 
 let BatchSocket;
-let load;
 try {
-  ({ BatchSocket, load } = await import("/dist/eventwire.js"));
+  ({ BatchSocket } = await import("/dist/eventwire.js"));
   if (typeof BatchSocket !== "function") state.importError = "dist/eventwire.js does not export BatchSocket";
 } catch (e) {
   state.importError = String((e && e.stack) || e);
@@ -43,10 +42,11 @@ function withTimeout(p, ms, what) {
 let cur = null;
 
 const bench = {
-  // Loads the module from wasm (a build with function names, for
-  // profiles) instead of the default; before the first prepare.
+  // Loads BatchSocket's module (eventwire-batch.wasm) from wasm (a build
+  // with function names, for profiles) instead of the default; before the
+  // first prepare.
   async load(wasm) {
-    await load({ wasm });
+    await BatchSocket.load({ wasm });
     return true;
   },
 

@@ -1,5 +1,5 @@
 // Type checks of the BatchSocket declarations (tsc --noEmit -p js); never run.
-import { BatchSocket, QueueFullError, type BatchSocketStats } from "eventwire";
+import { BatchSocket, QueueFullError, load, type BatchSocketLoadOptions, type BatchSocketStats, type EventwireModule } from "eventwire";
 
 const b = new BatchSocket("wss://example.com/ingest", {
   batchBytes: 32 * 1024,
@@ -37,3 +37,14 @@ void b.flush().then(() => b.close(1000, "done"));
 b.send(42);
 // @ts-expect-error: unknown policy
 new BatchSocket("ws://x", { queuePolicy: "drop-newest" });
+
+// Its own module, eventwire-batch.wasm: loaded early, from elsewhere, or awaited.
+const batchOptions: BatchSocketLoadOptions = { wasm: new URL("/assets/eventwire-batch.wasm", "https://example.test/") };
+const batchModule: Promise<EventwireModule> = BatchSocket.load(batchOptions);
+void BatchSocket.load();
+void BatchSocket.load({ wasm: fetch("/eventwire-batch.wasm") });
+void batchModule.then((m) => m.echo("x"));
+// Where it is, said with the EventSource's module (which load() loads).
+void load({ wasm: "/assets/eventwire.wasm", batchWasm: "/assets/eventwire-batch.wasm" });
+// @ts-expect-error: BatchSocket.load takes wasm, not batchWasm
+void BatchSocket.load({ batchWasm: "/x.wasm" });

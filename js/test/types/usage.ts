@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const again: EventwireModule = await load(options);
   await load({ wasm: fetch("/eventwire.wasm") });
   await load({ wasm: new Uint8Array(8) });
+  await load({ batchWasm: "/dist/eventwire-batch.wasm" });
   await load();
   console.log(again === mod);
 
@@ -27,6 +28,9 @@ async function main(): Promise<void> {
 
 declare const eventwire: EventwireGlobal;
 void eventwire.ready.then((m) => m.echo("x"));
+void eventwire.load({ wasm: "/eventwire.wasm" });
+// @ts-expect-error the classic script has no BatchSocket, hence no batchWasm
+void eventwire.load({ batchWasm: "/eventwire-batch.wasm" });
 void main();
 
 // EventSource: the native surface plus the extensions.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/wasm/eventsource"
+	"github.com/eventwire/eventwire/wasm/internal/module"
 	"github.com/eventwire/eventwire/wasm/jsbind"
 )
 
@@ -36,13 +37,11 @@ import (
 //	    the shell must call kick() afterwards (a timer or goroutine started).
 //	esClose(id)
 //	    close(): CLOSED at once, no event. Unknown ids are ignored.
-func init() {
-	register(func(o *jsbind.Object) error {
-		return setFuncs(o, map[string]jsbind.Handler{
-			"esOpen":  esOpen,
-			"esNet":   esNet,
-			"esClose": esClose,
-		})
+func exportEventSource(o *jsbind.Object) error {
+	return module.SetFuncs(o, map[string]jsbind.Handler{
+		"esOpen":  esOpen,
+		"esNet":   esNet,
+		"esClose": esClose,
 	})
 }
 

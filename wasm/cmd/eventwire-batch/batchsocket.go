@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eventwire/eventwire/wasm/batchsocket"
+	"github.com/eventwire/eventwire/wasm/internal/module"
 	"github.com/eventwire/eventwire/wasm/jsbind"
 )
 
@@ -31,14 +32,12 @@ import (
 //	    messages to free x bytes, returning how many bytes were freed.
 //	bsNet(id, kind, ref, ...args)
 //	    The driver's reports (jsbind.BSDriver.Deliver).
-func init() {
-	register(func(o *jsbind.Object) error {
-		return setFuncs(o, map[string]jsbind.Handler{
-			"bsOpen": bsOpen,
-			"bsPush": bsPush,
-			"bsCtl":  bsCtl,
-			"bsNet":  bsNet,
-		})
+func exportBatchSocket(o *jsbind.Object) error {
+	return module.SetFuncs(o, map[string]jsbind.Handler{
+		"bsOpen": bsOpen,
+		"bsPush": bsPush,
+		"bsCtl":  bsCtl,
+		"bsNet":  bsNet,
 	})
 }
 

@@ -1,6 +1,6 @@
 //go:build js && wasm
 
-package main
+package module
 
 import (
 	"github.com/eventwire/eventwire/wasm"
@@ -9,15 +9,6 @@ import (
 
 // The foundation's exports: they prove the path JS → Go → JS, from a callback
 // and from a goroutine, and that a panic becomes a JavaScript Error.
-func init() {
-	register(func(o *jsbind.Object) error {
-		return setFuncs(o, map[string]jsbind.Handler{
-			"echo":      echo,
-			"echoAsync": echoAsync,
-			"_panic":    panicNow,
-		})
-	})
-}
 
 // echo(x): x reversed, proving a value crosses JS → Go → JS.
 func echo(args []jsbind.Value) (any, error) {
