@@ -8,6 +8,11 @@ WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
 NATIVE    := ./protocol/... ./server/... ./wasm/...
 ADDR      ?= localhost:8080
 FUZZTIME  ?= 2m
+# How the wasm modules are built. fmt, and reflect, strconv and os that it
+# brings, are in the modules only for safejs's error messages: compiled
+# without inlining (-l) they never run on a hot path and weigh 7.7 KB less
+# (gzip) in eventwire.wasm.
+WASM_BUILD := GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=strconv=-l -gcflags=os=-l
 
 .PHONY: all deps build run test vet unit wasmtest jstest e2e bench fuzz clean
 
@@ -18,8 +23,8 @@ deps:
 
 build:
 	@scripts/install-deps.sh --no-browser
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o dist/eventwire-batch.wasm ./wasm/cmd/eventwire-batch
+	$(WASM_BUILD) -o dist/eventwire.wasm ./wasm/cmd/eventwire
+	$(WASM_BUILD) -o dist/eventwire-batch.wasm ./wasm/cmd/eventwire-batch
 	node scripts/build.mjs
 
 run: build

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // scripts/build.mjs: everything `make build` does after compiling the wasm.
 //
-//   GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire
-//   GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire-batch.wasm ./wasm/cmd/eventwire-batch
+//   $(WASM_BUILD) -o dist/eventwire.wasm ./wasm/cmd/eventwire
+//   $(WASM_BUILD) -o dist/eventwire-batch.wasm ./wasm/cmd/eventwire-batch
 //   node scripts/build.mjs [--strict-budget]
+//
+// (WASM_BUILD: the go build command with its flags, in the Makefile.)
 //
 // Writes into dist/:
 //   eventwire.wasm.gz, eventwire.wasm.br   gzip -9 and brotli -q 11 of dist/eventwire.wasm
@@ -52,9 +54,7 @@ const MODULES = [
 const missing = MODULES.filter((m) => !existsSync(join(dist, m.file)));
 if (missing.length) {
   fail(
-    `${missing.map((m) => rel(join(dist, m.file))).join(" and ")} ${missing.length > 1 ? "are" : "is"} missing. Compile the Go modules first (make build does all):\n` +
-      MODULES.map((m) => `  GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/${m.file} ${m.cmd}\n`).join("") +
-      `  node scripts/build.mjs`,
+    `${missing.map((m) => rel(join(dist, m.file))).join(" and ")} ${missing.length > 1 ? "are" : "is"} missing: run make build, which compiles the Go modules (see WASM_BUILD in the Makefile) and then runs this script.`,
   );
 }
 let goroot, goversion;

@@ -50,6 +50,7 @@ const dispatch = EventTarget.prototype.dispatchEvent;
  * @property {Options} opts
  * @property {Driver} driver              makes the requests (transport.js)
  * @property {import("./loader.js").WasmExports | null} wasm  the instance's exports once loaded
+ * @property {() => void} held  delivers the events esChunk left in the outbox
  *
  * @typedef {ReturnType<typeof createDriver>} Driver
  *
@@ -257,6 +258,7 @@ export class EventSource extends EventTarget {
       opts,
       driver: /** @type {any} */ (null),
       wasm: null,
+      held: () => {},
     };
     s.driver = createDriver(
       {
@@ -276,7 +278,9 @@ export class EventSource extends EventTarget {
           const wasm = /** @type {import("./loader.js").WasmExports} */ (s.wasm);
           const at = wasm.eventwireInbox(chunk.length);
           new Uint8Array(wasm.mem.buffer, at, chunk.length).set(chunk);
-          if (wasm.esChunk(s.id, req, chunk.length) !== 0) raw.kick();
+          const flags = wasm.esChunk(s.id, req, chunk.length);
+          if (flags & 2) s.held();
+          if (flags & 1) raw.kick();
           return;
         }
         const r = raw.esNet(s.id, req, kind, ...args);
@@ -399,6 +403,14 @@ function start(es, s, raw, wasm) {
   s.raw = raw;
   s.wasm = wasm;
   const o = s.opts;
+  // The outbox (wasm/jsbind/es_sink.go): a chunk's events as notify(0, ...)
+  // would pass them, with the origin of the last such call.
+  const outbox = wasm.eventwireOutbox();
+  let origin = "";
+  s.held = () => {
+    const b = new Uint32Array(wasm.mem.buffer, outbox, 6);
+    events(b[0], b[1], b[2], b[3], b[4], b[5], origin);
+  };
 
   /**
    * Everything Go reports; see wasm/jsbind/es_sink.go.
@@ -413,6 +425,7 @@ function start(es, s, raw, wasm) {
    */
   function notify(kind, a, b, c, d, e, f, g) {
     if (kind === 0) {
+      origin = g;
       events(a, b, c, d, e, f, g);
     } else if (kind === 1) {
       if (s.readyState === CLOSED) return;

@@ -167,10 +167,11 @@ export function createLoader(file, before) {
  * which throws those errors.
  * @typedef {{ raw: Record<string, any>, call: (name: string, ...args: unknown[]) => any, api: EventwireModule, wasm: WasmExports }} Internal
  *
- * The instance's own exports (//go:wasmexport functions: eventwireInbox in
- * wasm/jsbind/inbox.go, in both modules; esChunk in eventwire.wasm only):
+ * The instance's own exports (//go:wasmexport functions: eventwireInbox and
+ * eventwireOutbox in wasm/jsbind, in both modules; esChunk in eventwire.wasm
+ * only):
  * plain WebAssembly calls for the hot paths, without a js.FuncOf's cost.
- * @typedef {{ mem: WebAssembly.Memory, eventwireInbox: (n: number) => number, esChunk: (id: number, req: number, n: number) => number }} WasmExports
+ * @typedef {{ mem: WebAssembly.Memory, eventwireInbox: (n: number) => number, eventwireOutbox: () => number, esChunk: (id: number, req: number, n: number) => number }} WasmExports
  */
 
 /**

@@ -48,6 +48,43 @@ type ESSink struct {
 
 	origin   string
 	originJS Value
+
+	// Inside an exported call (BeginExport): a batch left in the outbox,
+	// and what keeps its memory alive until the shell has read it.
+	inExport bool
+	held     bool
+	heldMem  [3]any
+}
+
+// The outbox: how an exported call hands a chunk's events to the shell
+// without calling into JavaScript (a Go→JS call costs several µs, and on a
+// quiet stream, whose caches went cold between two events, far more).
+// Inside an export, Events writes the batch here instead of calling notify,
+// and the shell reads it when the export returns (see esChunk):
+//
+//	n, head, chunk, chunkLen, extra, extraLen   as for NotifyEvents
+//
+// with the origin of the previous NotifyEvents call.
+var outbox [6]uint32
+
+// exportOutbox returns the address of the outbox; it never changes.
+//
+//go:wasmexport eventwireOutbox
+func exportOutbox() unsafe.Pointer { return unsafe.Pointer(&outbox) }
+
+// BeginExport starts an exported call: until EndExport, Events leaves a
+// batch in the outbox when it can (the shell knows its origin). Every
+// other notification first sends a held batch the usual way, so the page
+// sees everything in order.
+func (s *ESSink) BeginExport() { s.inExport = true }
+
+// EndExport ends the exported call and reports whether a batch waits in the
+// outbox; the shell must read it before anything calls into Go again.
+func (s *ESSink) EndExport() (held bool) {
+	s.inExport = false
+	held, s.held = s.held, false
+	s.heldMem = [3]any{} // no Go code runs before the shell reads it
+	return held
 }
 
 // NewESSink returns a Sink calling notify.
@@ -55,6 +92,13 @@ func NewESSink(notify Value) *ESSink { return &ESSink{notify: notify} }
 
 // Events implements eventsource.Sink.
 func (s *ESSink) Events(origin string, b *eventsource.Batch) {
+	s.flush()
+	head, chunk, extra := b.Head(), b.Chunk(), b.Extra()
+	if s.inExport && origin == s.origin && !s.originJS.IsUndefined() {
+		outbox = [6]uint32{uint32(b.Len()), address(head), address(chunk), uint32(len(chunk)), address(extra), uint32(len(extra))}
+		s.held, s.heldMem = true, [3]any{head, chunk, extra}
+		return
+	}
 	if origin != s.origin || s.originJS.IsUndefined() {
 		s.origin, s.originJS = origin, Value{}
 		v, err := toJS(origin)
@@ -63,27 +107,39 @@ func (s *ESSink) Events(origin string, b *eventsource.Batch) {
 		}
 		s.originJS = Value{v}
 	}
-	chunk, extra := b.Chunk(), b.Extra()
-	s.call(NotifyEvents, b.Len(), address(b.Head()), address(chunk), len(chunk), address(extra), len(extra), s.originJS)
+	s.call(NotifyEvents, b.Len(), address(head), address(chunk), len(chunk), address(extra), len(extra), s.originJS)
+}
+
+// flush sends a batch held in the outbox through notify.
+func (s *ESSink) flush() {
+	if !s.held {
+		return
+	}
+	s.held = false
+	o := outbox
+	s.call(NotifyEvents, o[0], o[1], o[2], o[3], o[4], o[5], s.originJS)
+	s.heldMem = [3]any{}
 }
 
 // address returns where the elements of p are in the module's memory
 // (Go's heap does not move), or 0 for an empty p.
-func address[T any](p []T) int {
+func address[T any](p []T) uint32 {
 	if len(p) == 0 {
 		return 0
 	}
-	return int(uintptr(unsafe.Pointer(unsafe.SliceData(p))))
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(p))))
 }
 
 // Open implements eventsource.Sink.
 func (s *ESSink) Open(info *eventsource.OpenInfo) {
+	s.flush()
 	status, headers := responseFields(info.Response)
 	s.call(NotifyOpen, info.URL, info.Origin, status, headers)
 }
 
 // Error implements eventsource.Sink.
 func (s *ESSink) Error(info *eventsource.ErrorInfo) {
+	s.flush()
 	status, headers := responseFields(info.Response)
 	var msg any
 	if info.Err != nil {
@@ -98,6 +154,7 @@ func (s *ESSink) Error(info *eventsource.ErrorInfo) {
 // Fail reports an error the Client could not (a recovered panic, a module
 // failure): readyState CLOSED and an error event with reason.
 func (s *ESSink) Fail(reason string, err error) {
+	s.flush()
 	var msg any
 	if err != nil {
 		msg = err.Error()
@@ -109,7 +166,10 @@ func (s *ESSink) Fail(reason string, err error) {
 }
 
 // Debug passes a diagnostic line to the page.
-func (s *ESSink) Debug(line string) { s.call(NotifyDebug, line) }
+func (s *ESSink) Debug(line string) {
+	s.flush()
+	s.call(NotifyDebug, line)
+}
 
 func responseFields(r *eventsource.Response) (status, headers any) {
 	if r == nil {

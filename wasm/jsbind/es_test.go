@@ -211,6 +211,45 @@ func TestESBindingStream(t *testing.T) {
 	}
 }
 
+// TestESSinkOutbox: inside an exported call, a chunk's events wait in the
+// outbox instead of a notify call, once the shell knows their origin; any
+// other notification sends them first, so the order holds.
+func TestESSinkOutbox(t *testing.T) {
+	h := newESHarness(t, eventsource.Options{MaxEventSize: 64})
+	h.c.Start()
+	h.calls()
+	h.respond(1, 200, "text/event-stream")
+	h.log()
+	inExport := func(body string) bool {
+		h.sink.BeginExport()
+		h.chunk(1, body)
+		return h.sink.EndExport()
+	}
+	// The shell has not seen this response's origin yet: notify.
+	if inExport("data: a\n\n") {
+		t.Fatal("the first batch was held")
+	}
+	h.expect(`event message "a" id= https://cdn.example.com`, "chunk")
+	if !inExport("id: 7\ndata: b\n\ndata: c\n\n") {
+		t.Fatal("the batch was not held")
+	}
+	h.expect()
+	// The shell's s.held(): the outbox as notify's arguments.
+	args := []any{NotifyEvents}
+	for _, x := range outbox {
+		args = append(args, x)
+	}
+	if _, err := h.notify.Invoke(append(args, "https://cdn.example.com")...); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(`event message "b" id=7 https://cdn.example.com`, `event message "c" id=7 https://cdn.example.com`, "chunk")
+	// Events, then an event too large: the events are sent before the error.
+	if inExport("data: d\n\ndata: " + strings.Repeat("x", 100) + "\n\n") {
+		t.Fatal("a batch followed by an error is still held")
+	}
+	h.expect(`event message "d" id=7 https://cdn.example.com`, "chunk", "error 2 event too large undefined -")
+}
+
 func TestESBindingFailAndHeaders(t *testing.T) {
 	h := newESHarness(t, eventsource.Options{BackoffMax: -1, ReconnectionTime: time.Hour})
 	h.c.Start()

@@ -4,7 +4,8 @@
 // BatchSocket: the eventwire JavaScript package (js/) loads it on the first
 // BatchSocket (or BatchSocket.load()), separately from the EventSource's
 // module (wasm/cmd/eventwire), so a page that uses one class downloads only
-// what that class needs. Build it with
+// what that class needs. make build builds it (WASM_BUILD in the Makefile
+// has the flags), in essence
 //
 //	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire-batch.wasm ./wasm/cmd/eventwire-batch
 //

@@ -30,11 +30,14 @@ import (
 //	    esOpen from a task after its constructor.
 //	esNet(id, requestId, kind, ...args)
 //	    The driver's reports (jsbind.ESTransport.Deliver), except chunks.
-//	esChunk(id, requestId, n) → kick   (a //go:wasmexport, on the instance)
+//	esChunk(id, requestId, n) → flags   (a //go:wasmexport, on the instance)
 //	    The next n bytes of the body, written into the inbox
 //	    (jsbind/inbox.go). A plain WebAssembly call instead of a js.FuncOf:
-//	    one per network chunk, 0.1 µs instead of 13–17 µs. It returns 1 when
-//	    the shell must call kick() afterwards (a timer or goroutine started).
+//	    one per network chunk, 0.1 µs instead of 13–17 µs. Flag 2: the
+//	    chunk's events wait in the outbox (jsbind.ESSink.EndExport; its
+//	    address comes from the export eventwireOutbox), for the shell to
+//	    deliver first; flag 1: then call kick() (a timer or goroutine
+//	    started).
 //	esClose(id)
 //	    close(): CLOSED at once, no event. Unknown ids are ignored.
 func exportEventSource(o *jsbind.Object) error {
@@ -166,15 +169,19 @@ func esNet(args []jsbind.Value) (any, error) {
 }
 
 //go:wasmexport esChunk
-func esChunk(id, req, n int32) (kick int32) {
+func esChunk(id, req, n int32) (flags int32) {
 	e := esByID(int(id))
 	if e == nil {
 		return 0 // closed meanwhile
 	}
 	mark := jsbind.MarkScheduler()
+	e.sink.BeginExport()
 	defer func() {
+		if e.sink.EndExport() {
+			flags |= 2
+		}
 		if mark.Changed() {
-			kick = 1
+			flags |= 1
 		}
 	}()
 	defer e.recover() // runs first

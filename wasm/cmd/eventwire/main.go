@@ -4,7 +4,8 @@
 // eventwire JavaScript package (js/) loads it on the first EventSource, and
 // the classic polyfill script (polyfill/) is built around it. The BatchSocket
 // is another module (wasm/cmd/eventwire-batch), so a page that uses one class
-// downloads only what that class needs. Build it with
+// downloads only what that class needs. make build builds it (WASM_BUILD in
+// the Makefile has the flags), in essence
 //
 //	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o dist/eventwire.wasm ./wasm/cmd/eventwire
 //
