@@ -99,6 +99,7 @@ type Decoder struct {
 	lastID   string        // lastIDb as a string, made when asked for
 	lastOK   bool          // lastID is current
 	ev       EventView     // the event FeedView hands out, reused
+	both     []byte        // Feed's scratch for a data and a new ID
 	typName  string        // the last type Feed reported, reused while equal
 	retry    time.Duration // reconnection time
 	retryNow time.Duration // retry of the current block, for Event.Retry
@@ -157,9 +158,25 @@ func (d *Decoder) Feed(p []byte, emit func(Event)) error {
 		if string(v.Type) != d.typName {
 			d.typName = string(v.Type)
 		}
-		emit(Event{Type: d.typName, Data: string(v.Data), ID: d.LastEventID(), Retry: v.Retry})
+		e := Event{Type: d.typName, Retry: v.Retry}
+		if !d.lastOK && len(v.Data) <= shareLimit {
+			// One allocation for both strings: the common case of a
+			// server that numbers every event.
+			d.both = append(append(d.both[:0], v.Data...), v.ID...)
+			s := string(d.both)
+			e.Data, d.lastID, d.lastOK = s[:len(v.Data)], s[len(v.Data):], true
+		} else {
+			e.Data = string(v.Data)
+		}
+		e.ID = d.LastEventID()
+		emit(e)
 	})
 }
+
+// shareLimit is the largest Data that Feed stores in one allocation with a
+// new last event ID. The decoder keeps the ID until the next one, and with
+// it at most this much of an old event's data.
+const shareLimit = 512
 
 // FeedView is Feed without a Go string per event, for callers that copy the
 // bytes elsewhere anyway (the browser client packs them for JavaScript): it
@@ -317,13 +334,19 @@ func (d *Decoder) processLine(line []byte, at int, emit func(*EventView)) error 
 	// gives the same text as decoding the whole line.
 	switch string(name) {
 	case "data":
-		if !d.viewSet && len(d.data) == 0 && at >= 0 && utf8.Valid(value) {
+		valid := utf8.Valid(value)
+		if valid && !d.viewSet && len(d.data) == 0 && at >= 0 {
 			d.view, d.viewAt, d.viewSet = value, end-len(value), true
 			break
 		}
 		d.unview()
 		d.data = slices.Grow(d.data, len(value)+1) // one growth for both appends
-		d.data = append(AppendUTF8(d.data, value), '\n')
+		if valid {
+			d.data = append(d.data, value...)
+		} else {
+			d.data = appendReplacing(d.data, value)
+		}
+		d.data = append(d.data, '\n')
 	case "event":
 		d.typ = AppendUTF8(d.typ[:0], value)
 	case "id":

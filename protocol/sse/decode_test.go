@@ -488,6 +488,18 @@ func TestDecodeManyCRLines(t *testing.T) {
 	}
 }
 
+// TestDecodeIDSharing covers both ways a new ID is stored: sharing the
+// allocation of a small Data, or on its own next to a large one.
+func TestDecodeIDSharing(t *testing.T) {
+	big := strings.Repeat("b", shareLimit+1)
+	small := strings.Repeat("s", shareLimit)
+	in := "id: 1\ndata: " + small + "\n\ndata: x\n\nid: 2\ndata: " + big + "\n\ndata: y\n\nid: 3\n\ndata: z\n\n"
+	want := []Event{ev("message", small, "1"), ev("message", "x", "1"), ev("message", big, "2"), ev("message", "y", "2"), ev("message", "z", "3")}
+	if got := feed(DecoderOptions{}, []byte(in)); !reflect.DeepEqual(got, result{Events: want, LastID: "3"}) {
+		t.Fatalf("got %.300v", got)
+	}
+}
+
 // TestFeedViewDataAt pins which events FeedView reports as bytes of the
 // chunk (no copy) and which as the Decoder's copy.
 func TestFeedViewDataAt(t *testing.T) {

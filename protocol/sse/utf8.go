@@ -15,6 +15,11 @@ func AppendUTF8(dst, src []byte) []byte {
 	if utf8.Valid(src) {
 		return append(dst, src...)
 	}
+	return appendReplacing(dst, src)
+}
+
+// appendReplacing is AppendUTF8 for src known to be ill-formed.
+func appendReplacing(dst, src []byte) []byte {
 	for len(src) > 0 {
 		i := 0
 		for i < len(src) {
