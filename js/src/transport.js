@@ -300,18 +300,23 @@ export function createDriver(opts, report) {
       }
       const r = body.getReader();
       reader = r;
-      /** @returns {Promise<void>} */
-      const pump = () =>
-        r.read().then((x) => {
-          if (req.aborted) return;
-          if (x.done) {
-            emit(END);
-            return;
-          }
-          if (x.value && x.value.length > 0) emit(CHUNK, x.value);
-          if (!req.aborted) return pump();
-        });
-      return pump().catch(fail);
+      // Each read starts its own promise chain: returning the next read from
+      // then() would link every chunk's promise to the next one, and keep
+      // them all for the life of the stream (~100 B per chunk).
+      const pump = () => {
+        r.read()
+          .then((x) => {
+            if (req.aborted) return;
+            if (x.done) {
+              emit(END);
+              return;
+            }
+            if (x.value && x.value.length > 0) emit(CHUNK, x.value);
+            if (!req.aborted) pump();
+          })
+          .catch(fail);
+      };
+      pump();
     }, fail);
   }
 

@@ -406,3 +406,47 @@ test("a network error reconnects with backoff, then resumes", async () => {
   es.close();
   assert.deepEqual(log, ["error:0:network error", "open", "message:back:"]);
 }, { timeout: 10000 });
+
+test("a long stream of small chunks keeps the heap flat", async () => {
+  // fetch as a browser gives a quiet stream: one event per chunk, here
+  // 200,000 of them. The heap must not grow with the number of chunks (it
+  // did by ~100 B per chunk when each read's promise chained the next).
+  const v8 = await import("node:v8");
+  const vm = await import("node:vm");
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc");
+  const n = 200000;
+  const chunk = new TextEncoder().encode("data: x\n\n");
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async () => {
+    let i = 0;
+    const body = new ReadableStream({
+      pull(c) {
+        if (i++ < n) c.enqueue(chunk.slice());
+        else c.close();
+      },
+    });
+    return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
+  };
+  try {
+    const heap = [];
+    let count = 0;
+    const es = new EventSource(srv.url + "fake", {
+      dispatchEvents: false,
+      onbatch(events) {
+        count += events.length;
+        if (count === n / 4 || count === (3 * n) / 4) {
+          gc();
+          heap.push(process.memoryUsage().heapUsed);
+        }
+      },
+    });
+    await new Promise((resolve) => es.addEventListener("error", resolve)); // the end of the stream
+    es.close();
+    assert.equal(count, n);
+    const growth = heap[1] - heap[0];
+    assert.ok(growth < 3e6, `the heap grew by ${growth} B over ${n / 2} chunks`);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+}, { timeout: 60000 });

@@ -51,9 +51,10 @@ type ESSink struct {
 
 	// Inside an exported call (BeginExport): a batch left in the outbox,
 	// and what keeps its memory alive until the shell has read it.
-	inExport bool
-	held     bool
-	heldMem  [3]any
+	inExport  bool
+	held      bool
+	heldHead  []uint32
+	heldBytes [2][]byte
 }
 
 // The outbox: how an exported call hands a chunk's events to the shell
@@ -83,7 +84,7 @@ func (s *ESSink) BeginExport() { s.inExport = true }
 func (s *ESSink) EndExport() (held bool) {
 	s.inExport = false
 	held, s.held = s.held, false
-	s.heldMem = [3]any{} // no Go code runs before the shell reads it
+	s.unhold() // no Go code runs before the shell reads the outbox
 	return held
 }
 
@@ -96,7 +97,7 @@ func (s *ESSink) Events(origin string, b *eventsource.Batch) {
 	head, chunk, extra := b.Head(), b.Chunk(), b.Extra()
 	if s.inExport && origin == s.origin && !s.originJS.IsUndefined() {
 		outbox = [6]uint32{uint32(b.Len()), address(head), address(chunk), uint32(len(chunk)), address(extra), uint32(len(extra))}
-		s.held, s.heldMem = true, [3]any{head, chunk, extra}
+		s.held, s.heldHead, s.heldBytes = true, head, [2][]byte{chunk, extra}
 		return
 	}
 	if origin != s.origin || s.originJS.IsUndefined() {
@@ -118,8 +119,11 @@ func (s *ESSink) flush() {
 	s.held = false
 	o := outbox
 	s.call(NotifyEvents, o[0], o[1], o[2], o[3], o[4], o[5], s.originJS)
-	s.heldMem = [3]any{}
+	s.unhold()
 }
+
+// unhold lets go of a batch's memory.
+func (s *ESSink) unhold() { s.heldHead, s.heldBytes = nil, [2][]byte{} }
 
 // address returns where the elements of p are in the module's memory
 // (Go's heap does not move), or 0 for an empty p.

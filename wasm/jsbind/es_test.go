@@ -250,6 +250,29 @@ func TestESSinkOutbox(t *testing.T) {
 	h.expect(`event message "d" id=7 https://cdn.example.com`, "chunk", "error 2 event too large undefined -")
 }
 
+// TestESSinkOutboxAllocs: a chunk of one event through the outbox costs no
+// allocation (what a quiet stream does per event).
+func TestESSinkOutboxAllocs(t *testing.T) {
+	h := newESHarness(t, eventsource.Options{})
+	h.c.Start()
+	h.calls()
+	h.respond(1, 200, "text/event-stream")
+	h.chunk(1, "data: first\n\n") // notify: the shell learns the origin
+	h.log()
+	chunk := []byte("id: 1\ndata: 12345 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n\n")
+	allocs := testing.AllocsPerRun(100, func() {
+		h.sink.BeginExport()
+		exportInbox(int32(len(chunk)))
+		h.tr.Chunk(1, Inbox(copy(inbox, chunk)))
+		if !h.sink.EndExport() {
+			t.Fatal("the batch was not held")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per chunk, want 0", allocs)
+	}
+}
+
 func TestESBindingFailAndHeaders(t *testing.T) {
 	h := newESHarness(t, eventsource.Options{BackoffMax: -1, ReconnectionTime: time.Hour})
 	h.c.Start()
