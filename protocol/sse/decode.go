@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // DefaultMaxEventSize is the MaxEventSize used when DecoderOptions leaves it
@@ -93,6 +92,7 @@ type Decoder struct {
 	// copied into data only when a second line follows or the chunk ends.
 	view    []byte
 	viewAt  int
+	view16  int
 	viewSet bool
 
 	lastIDb  []byte        // last event ID (committed at blank lines)
@@ -117,8 +117,11 @@ type EventView struct {
 	// the chunk and valid UTF-8: the common case, which costs no copy), and
 	// -1 when Data is the Decoder's own copy.
 	DataAt int
-	ID     []byte        // the last event ID in force
-	Retry  time.Duration // as Event.Retry
+	// DataUTF16 is the length of Data in UTF-16 code units: the length of
+	// the JavaScript string it decodes to.
+	DataUTF16 int
+	ID        []byte        // the last event ID in force
+	Retry     time.Duration // as Event.Retry
 }
 
 // NewDecoder returns a Decoder with the given options.
@@ -323,7 +326,11 @@ func (d *Decoder) processLine(line []byte, at int, emit func(*EventView)) error 
 		return nil
 	}
 	name, value := line, line[len(line):]
-	if i := bytes.IndexByte(line, ':'); i >= 0 {
+	i := 4 // most lines are data lines: no search for them
+	if len(line) < 5 || string(line[:5]) != "data:" {
+		i = bytes.IndexByte(line, ':')
+	}
+	if i >= 0 {
 		name, value = line[:i], line[i+1:]
 		if len(value) > 0 && value[0] == ' ' {
 			value = value[1:]
@@ -334,9 +341,9 @@ func (d *Decoder) processLine(line []byte, at int, emit func(*EventView)) error 
 	// gives the same text as decoding the whole line.
 	switch string(name) {
 	case "data":
-		valid := utf8.Valid(value)
+		n16, valid := validUTF16Len(value)
 		if valid && !d.viewSet && len(d.data) == 0 && at >= 0 {
-			d.view, d.viewAt, d.viewSet = value, end-len(value), true
+			d.view, d.viewAt, d.view16, d.viewSet = value, end-len(value), n16, true
 			break
 		}
 		d.unview()
@@ -385,9 +392,10 @@ func (d *Decoder) dispatch(emit func(*EventView)) {
 		v.Type = d.typ
 	}
 	if d.viewSet {
-		v.Data, v.DataAt = d.view, d.viewAt
+		v.Data, v.DataAt, v.DataUTF16 = d.view, d.viewAt, d.view16
 	} else {
 		v.Data, v.DataAt = d.data[:len(d.data)-1], -1 // without the final LF
+		v.DataUTF16 = UTF16Len(v.Data)
 	}
 	v.ID, v.Retry = d.lastIDb, retry
 	if emit != nil {

@@ -42,8 +42,8 @@ func utf16Units(in string) int {
 }
 
 // feedViews is feed through FeedView. It also checks what FeedView
-// promises of DataAt: a Data it reports at an offset is those very bytes of
-// the chunk.
+// promises of DataAt (a Data it reports at an offset is those very bytes of
+// the chunk) and DataUTF16.
 func feedViews(t testing.TB, opts DecoderOptions, chunks ...[]byte) result {
 	d := NewDecoder(opts)
 	var r result
@@ -51,6 +51,9 @@ func feedViews(t testing.TB, opts DecoderOptions, chunks ...[]byte) result {
 		emit := func(v *EventView) {
 			if v.DataAt >= 0 && (v.DataAt+len(v.Data) > len(c) || len(v.Data) > 0 && &c[v.DataAt] != &v.Data[0]) {
 				t.Fatalf("chunk %q: Data %q is not at DataAt %d", c, v.Data, v.DataAt)
+			}
+			if want := utf16Units(string(v.Data)); v.DataUTF16 != want {
+				t.Fatalf("chunk %q: Data %q has DataUTF16 %d, want %d", c, v.Data, v.DataUTF16, want)
 			}
 			r.Events = append(r.Events, Event{Type: string(v.Type), Data: string(v.Data), ID: string(v.ID), Retry: v.Retry})
 		}

@@ -113,3 +113,22 @@ func load64(p []byte) uint64 {
 	return uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16 | uint64(p[3])<<24 |
 		uint64(p[4])<<32 | uint64(p[5])<<40 | uint64(p[6])<<48 | uint64(p[7])<<56
 }
+
+// validUTF16Len reports whether p is valid UTF-8 and, if so, its UTF16Len,
+// in one pass over ASCII text.
+func validUTF16Len(p []byte) (int, bool) {
+	n := 0
+	for len(p) >= 16 && (load64(p)|load64(p[8:]))&0x8080808080808080 == 0 {
+		n, p = n+16, p[16:]
+	}
+	for len(p) > 0 && p[0] < utf8.RuneSelf {
+		n, p = n+1, p[1:]
+	}
+	if len(p) == 0 {
+		return n, true
+	}
+	if !utf8.Valid(p) {
+		return 0, false
+	}
+	return n + UTF16Len(p), true
+}

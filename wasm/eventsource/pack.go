@@ -105,7 +105,7 @@ func (b *Batch) add(v *sse.EventView) {
 		b.extra = append(b.extra, v.Type...)
 		tl = uint32(sse.UTF16Len(v.Type))
 	}
-	dl := sse.UTF16Len(v.Data)
+	dl := v.DataUTF16
 	if v.DataAt >= 0 {
 		start := b.base + v.DataAt
 		if b.lo < 0 {
