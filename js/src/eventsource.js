@@ -28,6 +28,26 @@ const DEFAULT_XHR_RENEW_BYTES = 4 * 1024 * 1024;
 /** @type {TextDecoder | null} */
 let textDecoder = null;
 
+/** @type {ArrayBuffer | null} */
+let memBuffer = null;
+let memU8 = new Uint8Array(0);
+let memU32 = new Uint32Array(0);
+
+/**
+ * Views of the whole of the module's memory, made again after it grew (which
+ * detaches the old buffer). Only valid until the next call into Go.
+ * @param {import("./loader.js").WasmExports} wasm
+ */
+function memory(wasm) {
+  const b = wasm.mem.buffer;
+  if (b !== memBuffer) {
+    memBuffer = b;
+    memU8 = new Uint8Array(b);
+    memU32 = new Uint32Array(b);
+  }
+  return memU8;
+}
+
 const addListener = EventTarget.prototype.addEventListener;
 const removeListener = EventTarget.prototype.removeEventListener;
 const dispatch = EventTarget.prototype.dispatchEvent;
@@ -277,7 +297,7 @@ export class EventSource extends EventTarget {
           const chunk = /** @type {Uint8Array} */ (args[0]);
           const wasm = /** @type {import("./loader.js").WasmExports} */ (s.wasm);
           const at = wasm.eventwireInbox(chunk.length);
-          new Uint8Array(wasm.mem.buffer, at, chunk.length).set(chunk);
+          memory(wasm).set(chunk, at);
           const flags = wasm.esChunk(s.id, req, chunk.length);
           if (flags & 2) s.held();
           if (flags & 1) raw.kick();
@@ -408,8 +428,9 @@ function start(es, s, raw, wasm) {
   const outbox = wasm.eventwireOutbox();
   let origin = "";
   s.held = () => {
-    const b = new Uint32Array(wasm.mem.buffer, outbox, 6);
-    events(b[0], b[1], b[2], b[3], b[4], b[5], origin);
+    memory(wasm);
+    const o = outbox >>> 2;
+    events(memU32[o], memU32[o + 1], memU32[o + 2], memU32[o + 3], memU32[o + 4], memU32[o + 5], origin);
   };
 
   /**
@@ -457,11 +478,11 @@ function start(es, s, raw, wasm) {
    */
   function events(n, headAt, chunkAt, chunkLen, extraAt, extraLen, origin) {
     if (s.readyState === CLOSED) return;
-    const buffer = wasm.mem.buffer;
-    const header = new Uint32Array(buffer, headAt, 4 * n).slice();
+    const u8 = memory(wasm);
+    const header = memU32.slice(headAt >>> 2, (headAt >>> 2) + 4 * n);
     if (textDecoder === null) textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-    const chunk = chunkLen === 0 ? "" : textDecoder.decode(new Uint8Array(buffer, chunkAt, chunkLen));
-    const text = extraLen === 0 ? "" : textDecoder.decode(new Uint8Array(buffer, extraAt, extraLen));
+    const chunk = chunkLen === 0 ? "" : textDecoder.decode(u8.subarray(chunkAt, chunkAt + chunkLen));
+    const text = extraLen === 0 ? "" : textDecoder.decode(u8.subarray(extraAt, extraAt + extraLen));
     const batch = o.onbatch;
     let at = 0;
     let type = "";
