@@ -245,7 +245,21 @@ func (d *Decoder) feed(p []byte, emit func(*EventView)) error {
 				pos++
 			}
 		}
-		err := d.processLine(line, at, emit)
+		var err error
+		switch {
+		case at < 0 || !d.started:
+			err = d.processLine(line, at, emit)
+		case len(line) == 0: // the blank line that ends most events
+			d.dispatch(emit)
+		case len(line) >= 5 && string(line[:5]) == "data:": // most other lines
+			value := line[5:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+			err = d.dataLine(value, end-len(value))
+		default:
+			err = d.processLine(line, at, emit)
+		}
 		d.line = release(d.line)
 		if err != nil {
 			d.err = err
@@ -326,11 +340,7 @@ func (d *Decoder) processLine(line []byte, at int, emit func(*EventView)) error 
 		return nil
 	}
 	name, value := line, line[len(line):]
-	i := 4 // most lines are data lines: no search for them
-	if len(line) < 5 || string(line[:5]) != "data:" {
-		i = bytes.IndexByte(line, ':')
-	}
-	if i >= 0 {
+	if i := bytes.IndexByte(line, ':'); i >= 0 {
 		name, value = line[:i], line[i+1:]
 		if len(value) > 0 && value[0] == ' ' {
 			value = value[1:]
@@ -341,19 +351,10 @@ func (d *Decoder) processLine(line []byte, at int, emit func(*EventView)) error 
 	// gives the same text as decoding the whole line.
 	switch string(name) {
 	case "data":
-		n16, valid := validUTF16Len(value)
-		if valid && !d.viewSet && len(d.data) == 0 && at >= 0 {
-			d.view, d.viewAt, d.view16, d.viewSet = value, end-len(value), n16, true
-			break
+		if at < 0 {
+			return d.dataLine(value, -1)
 		}
-		d.unview()
-		d.data = slices.Grow(d.data, len(value)+1) // one growth for both appends
-		if valid {
-			d.data = append(d.data, value...)
-		} else {
-			d.data = appendReplacing(d.data, value)
-		}
-		d.data = append(d.data, '\n')
+		return d.dataLine(value, end-len(value))
 	case "event":
 		d.typ = AppendUTF8(d.typ[:0], value)
 	case "id":
@@ -368,6 +369,30 @@ func (d *Decoder) processLine(line []byte, at int, emit func(*EventView)) error 
 	default:
 		return nil
 	}
+	return d.checkSize()
+}
+
+// dataLine interprets a data field whose value is at offset at in the chunk
+// being fed, or not all in it (-1).
+func (d *Decoder) dataLine(value []byte, at int) error {
+	n16, valid := validUTF16Len(value)
+	if valid && !d.viewSet && len(d.data) == 0 && at >= 0 {
+		d.view, d.viewAt, d.view16, d.viewSet = value, at, n16, true
+		return d.checkSize()
+	}
+	d.unview()
+	d.data = slices.Grow(d.data, len(value)+1) // one growth for both appends
+	if valid {
+		d.data = append(d.data, value...)
+	} else {
+		d.data = appendReplacing(d.data, value)
+	}
+	d.data = append(d.data, '\n')
+	return d.checkSize()
+}
+
+// checkSize fails when the event being built is over MaxEventSize.
+func (d *Decoder) checkSize() error {
 	if len(d.view)+max(len(d.data)-1, 0)+len(d.typ)+len(d.id) > d.limit() {
 		return d.tooLarge()
 	}
