@@ -429,8 +429,8 @@ function start(es, s, raw, wasm) {
   let origin = "";
   s.held = () => {
     memory(wasm);
-    const o = outbox >>> 2;
-    events(memU32[o], memU32[o + 1], memU32[o + 2], memU32[o + 3], memU32[o + 4], memU32[o + 5], origin);
+    const w = outbox >>> 2;
+    events(memU32[w], memU32[w + 1], memU32[w + 2], memU32[w + 3], memU32[w + 4], memU32[w + 5], origin);
   };
 
   /**
