@@ -245,13 +245,14 @@ func (d *Decoder) feed(p []byte, emit func(*EventView)) error {
 				pos++
 			}
 		}
+		// The two commonest lines, when all in p and past the BOM, without
+		// processLine's general case.
+		inP := at >= 0 && d.started
 		var err error
 		switch {
-		case at < 0 || !d.started:
-			err = d.processLine(line, at, emit)
-		case len(line) == 0: // the blank line that ends most events
+		case inP && len(line) == 0: // the blank line that ends most events
 			d.dispatch(emit)
-		case len(line) >= 5 && string(line[:5]) == "data:": // most other lines
+		case inP && len(line) >= 5 && string(line[:5]) == "data:": // most other lines
 			value := line[5:]
 			if len(value) > 0 && value[0] == ' ' {
 				value = value[1:]

@@ -115,7 +115,9 @@ func load64(p []byte) uint64 {
 }
 
 // validUTF16Len reports whether p is valid UTF-8 and, if so, its UTF16Len,
-// in one pass over ASCII text.
+// in one pass over ASCII text. It runs for every data line; its ASCII loop
+// is written out rather than shared with UTF16Len, which as a call costs
+// ~10% of the browser's decoding time.
 func validUTF16Len(p []byte) (int, bool) {
 	n := 0
 	for len(p) >= 16 && (load64(p)|load64(p[8:]))&0x8080808080808080 == 0 {
