@@ -19,6 +19,10 @@ const CLOSED = 2;
 /** In a batch header: the same type or ID as the previous event's, or a data in the extra text. */
 const SAME = 0xffffffff;
 
+/** What esChunk returns (wasm/cmd/eventwire/eventsource.go): call kick(); events wait in the outbox. */
+const ES_CHUNK_KICK = 1;
+const ES_CHUNK_HELD = 2;
+
 /** Modes of esOpen. */
 const MODE = { auto: 0, fetch: 1, xhr: 1, longpoll: 2 };
 
@@ -299,8 +303,8 @@ export class EventSource extends EventTarget {
           const at = wasm.eventwireInbox(chunk.length);
           memory(wasm).set(chunk, at);
           const flags = wasm.esChunk(s.id, req, chunk.length);
-          if (flags & 2) s.held();
-          if (flags & 1) raw.kick();
+          if (flags & ES_CHUNK_HELD) s.held();
+          if (flags & ES_CHUNK_KICK) raw.kick();
           return;
         }
         const r = raw.esNet(s.id, req, kind, ...args);

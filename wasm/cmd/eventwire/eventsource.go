@@ -33,11 +33,11 @@ import (
 //	esChunk(id, requestId, n) → flags   (a //go:wasmexport, on the instance)
 //	    The next n bytes of the body, written into the inbox
 //	    (jsbind/inbox.go). A plain WebAssembly call instead of a js.FuncOf:
-//	    one per network chunk, 0.1 µs instead of 13–17 µs. Flag 2: the
-//	    chunk's events wait in the outbox (jsbind.ESSink.EndExport; its
-//	    address comes from the export eventwireOutbox), for the shell to
-//	    deliver first; flag 1: then call kick() (a timer or goroutine
-//	    started).
+//	    one per network chunk, 0.1 µs instead of 13–17 µs. The flags:
+//	    esChunkHeld, the chunk's events wait in the outbox
+//	    (jsbind.ESSink.EndExport; its address comes from the export
+//	    eventwireOutbox), for the shell to deliver first; esChunkKick, then
+//	    call kick() (a timer or goroutine started).
 //	esClose(id)
 //	    close(): CLOSED at once, no event. Unknown ids are ignored.
 func exportEventSource(o *jsbind.Object) error {
@@ -168,6 +168,12 @@ func esNet(args []jsbind.Value) (any, error) {
 	return nil, e.tr.Deliver(int(req), int(kind), rest)
 }
 
+// The flags esChunk returns (js/src/eventsource.js has the same values).
+const (
+	esChunkKick = 1
+	esChunkHeld = 2
+)
+
 //go:wasmexport esChunk
 func esChunk(id, req, n int32) (flags int32) {
 	e := esByID(int(id))
@@ -178,10 +184,10 @@ func esChunk(id, req, n int32) (flags int32) {
 	e.sink.BeginExport()
 	defer func() {
 		if e.sink.EndExport() {
-			flags |= 2
+			flags |= esChunkHeld
 		}
 		if mark.Changed() {
-			flags |= 1
+			flags |= esChunkKick
 		}
 	}()
 	defer e.recover() // runs first
