@@ -488,25 +488,14 @@ function start(es, s, raw, wasm) {
     const chunk = chunkLen === 0 ? "" : textDecoder.decode(u8.subarray(chunkAt, chunkAt + chunkLen));
     const text = extraLen === 0 ? "" : textDecoder.decode(u8.subarray(extraAt, extraAt + extraLen));
     const batch = o.onbatch;
+    if (batch === undefined && !o.dispatchEvents) return;
+    // With onbatch, the plain objects first, then their MessageEvents;
+    // without, each MessageEvent as soon as it is decoded.
+    /** @type {BatchEvent[] | null} */
+    const list = batch === undefined ? null : new Array(n);
     let at = 0;
     let type = "";
     let id = "";
-    if (batch === undefined) {
-      if (!o.dispatchEvents) return;
-      for (let h = 0; h < 4 * n; h += 4) {
-        const tl = header[h];
-        if (tl !== SAME) type = text.slice(at, (at += tl));
-        const da = header[h + 3];
-        const data = da === SAME ? text.slice(at, (at += header[h + 1])) : chunk.slice(da, da + header[h + 1]);
-        const il = header[h + 2];
-        if (il !== SAME) id = text.slice(at, (at += il));
-        if (s.readyState === CLOSED) return;
-        dispatch.call(es, new MessageEvent(type, { data, origin, lastEventId: id }));
-      }
-      return;
-    }
-    /** @type {BatchEvent[]} */
-    const list = new Array(n);
     for (let i = 0, h = 0; i < n; i++, h += 4) {
       const tl = header[h];
       if (tl !== SAME) type = text.slice(at, (at += tl));
@@ -514,8 +503,14 @@ function start(es, s, raw, wasm) {
       const data = da === SAME ? text.slice(at, (at += header[h + 1])) : chunk.slice(da, da + header[h + 1]);
       const il = header[h + 2];
       if (il !== SAME) id = text.slice(at, (at += il));
-      list[i] = { type, data, lastEventId: id, origin };
+      if (list !== null) {
+        list[i] = { type, data, lastEventId: id, origin };
+      } else {
+        if (s.readyState === CLOSED) return;
+        dispatch.call(es, new MessageEvent(type, { data, origin, lastEventId: id }));
+      }
     }
+    if (list === null || batch === undefined) return;
     try {
       batch.call(es, list);
     } catch (err) {
